@@ -1,0 +1,67 @@
+// Loss: one distillation (or supervised) objective as a plugin. A loss is a
+// torch::nn::Module, so the trainer finds its trainable parameters
+// (regressors, embedding heads) and checkpoints its state (CRD's memory
+// banks, as buffers) through the one Module interface.
+#ifndef LOSSES_LOSS_H_
+#define LOSSES_LOSS_H_
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <torch/nn/module.h>
+
+#include "absl/status/statusor.h"
+#include "backbones/backbone.h"
+#include "kd/registry.h"
+
+namespace kd {
+
+// What a loss may need to build its own modules. Dimensions a run does not
+// have (no teacher when training a teacher) are 0.
+struct LossContext {
+  int64_t student_embed_dim = 0;    // width of LossInputs::student_embed
+  int64_t teacher_embed_dim = 0;    // width of LossInputs::teacher_embed
+  int64_t student_feature_dim = 0;  // width of the student's pooled feature
+  int64_t teacher_feature_dim = 0;  // width of the teacher's pooled feature
+  std::vector<int64_t> student_stage_channels;
+  std::vector<int64_t> teacher_stage_channels;
+  int64_t num_classes = 0;
+  int64_t dataset_size = 0;  // training examples (CRD's memory banks)
+};
+
+// One batch as the losses see it. Tensors a run does not have are undefined;
+// a loss that needs one returns INVALID_ARGUMENT naming it.
+struct LossInputs {
+  torch::Tensor student_embed;   // [B, Ds] node embeddings (student)
+  torch::Tensor teacher_embed;   // [B, Dt] node embeddings (teacher)
+  torch::Tensor student_logits;  // [B, K]
+  torch::Tensor teacher_logits;  // [B, K]
+  torch::Tensor labels;          // [B] int64 class labels
+  torch::Tensor indices;         // [B] int64 data-set indices
+  // Full backbone outputs (feature maps, pooled features), where available.
+  const BackboneOutput* student = nullptr;
+  const BackboneOutput* teacher = nullptr;
+};
+
+// A loss value and its named parts ("node", "edge", ...), each a scalar.
+// `total` is what the loss contributes before its run-level weight.
+struct LossValue {
+  torch::Tensor total;
+  std::vector<std::pair<std::string, torch::Tensor>> terms;
+};
+
+class Loss : public torch::nn::Module {
+ public:
+  static constexpr char kPluginKind[] = "loss";
+  using Registry = ::kd::Registry<Loss, const LossContext&>;
+
+  // Computes the loss. Teacher-side tensors are constants for the loss: an
+  // implementation detaches them itself.
+  virtual absl::StatusOr<LossValue> Compute(const LossInputs& inputs) = 0;
+};
+
+}  // namespace kd
+
+#endif  // LOSSES_LOSS_H_
