@@ -104,6 +104,20 @@ BENCHMARK(BM_SparseP)
     ->Arg(20000)
     ->Unit(benchmark::kMillisecond);
 
+// A full run (P and 1000 iterations) of each method on 1000 points:
+// Arg 0 exact, Arg 1 Barnes-Hut.
+void BM_RunTsne(benchmark::State& state) {
+  const int n = 1000;
+  const std::vector<float> data = Data(n);
+  kd::tsne::TsneOptions options;
+  options.method = state.range(0) ? kd::tsne::TsneMethod::kBarnesHut
+                                  : kd::tsne::TsneMethod::kExact;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(kd::tsne::RunTsne(data, n, kDim, options));
+  }
+}
+BENCHMARK(BM_RunTsne)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
 }  // namespace
 
 BENCHMARK_MAIN();
