@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "kd/options.h"
 #include "kd/status_macros.h"
 
 namespace kd {
@@ -23,7 +24,7 @@ std::vector<float> Average(const std::vector<float>& values) {
 absl::StatusOr<std::vector<float>> ParseFloats(absl::string_view text,
                                                absl::string_view whole) {
   std::vector<float> values;
-  for (absl::string_view part : absl::StrSplit(text, ',')) {
+  for (absl::string_view part : absl::StrSplit(text, absl::ByAnyChar(",;"))) {
     float value;
     if (!absl::SimpleAtof(absl::StripAsciiWhitespace(part), &value) ||
         !std::isfinite(value)) {
@@ -133,6 +134,50 @@ absl::StatusOr<Normalization> Normalization::FromName(const std::string& name) {
     }
   }
   return normalization;
+}
+
+absl::StatusOr<ViewTransform> ParseViewTransform(const std::string& spec) {
+  static const OptionSchema* const schema = new OptionSchema{
+      {"channels", OptionType::kInt, "3", "output channels (1 or 3)"},
+      {"pad_to", OptionType::kInt, "0", "centred zero padding to this side"},
+      {"crop", OptionType::kInt, "0", "random crop side"},
+      {"padding", OptionType::kInt, "0", "zero padding before the crop"},
+      {"flip", OptionType::kBool, "false", "random horizontal flip"},
+      {"resize", OptionType::kInt, "0", "final side"},
+      {"mode", OptionType::kString, "bilinear", "bilinear or bicubic"},
+      {"norm", OptionType::kString, "none", "normalisation preset or values"},
+  };
+  KD_ASSIGN_OR_RETURN(PluginSpec parsed, ParsePluginSpec("view:" + spec));
+  KD_ASSIGN_OR_RETURN(Options options,
+                      Options::Create("view", *schema, parsed.args));
+  ViewTransform view;
+  view.output_channels = options.GetInt("channels");
+  view.pad_to = options.GetInt("pad_to");
+  view.crop_size = options.GetInt("crop");
+  view.crop_padding = options.GetInt("padding");
+  view.horizontal_flip = options.GetBool("flip");
+  view.resize_to = options.GetInt("resize");
+  const std::string& mode = options.GetString("mode");
+  if (mode == "bicubic") {
+    view.resize_mode = ResizeMode::kBicubic;
+  } else if (mode != "bilinear") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("view '", spec, "': mode is '", mode,
+                     "', expected bilinear or bicubic"));
+  }
+  KD_ASSIGN_OR_RETURN(view.normalization,
+                      Normalization::FromName(options.GetString("norm")));
+  if (view.output_channels != 1 && view.output_channels != 3) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("view '", spec, "': channels is ", view.output_channels,
+                     ", expected 1 or 3"));
+  }
+  if (view.pad_to < 0 || view.crop_size < 0 || view.crop_padding < 0 ||
+      view.resize_to < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("view '", spec, "': sizes must be >= 0"));
+  }
+  return view;
 }
 
 int ViewTransform::OutputSide(int input_side) const {

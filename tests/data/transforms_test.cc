@@ -293,6 +293,42 @@ TEST(ApplyTransformTest, BadGeometryIsInvalidArgument) {
               HasSubstr("crop_padding needs crop_size"));
 }
 
+TEST(ParseViewTransformTest, FlagSpecs) {
+  auto cifar = ParseViewTransform("crop=32,padding=4,flip=true,norm=cifar");
+  ASSERT_TRUE(cifar.ok()) << cifar.status();
+  EXPECT_EQ(cifar->crop_size, 32);
+  EXPECT_EQ(cifar->crop_padding, 4);
+  EXPECT_TRUE(cifar->horizontal_flip);
+  EXPECT_EQ(cifar->resize_to, 0);
+  EXPECT_THAT(cifar->normalization.mean,
+              ElementsAre(0.5071f, 0.4865f, 0.4409f));
+  auto teacher = ParseViewTransform("resize=224,mode=bicubic,norm=clip");
+  ASSERT_TRUE(teacher.ok());
+  EXPECT_EQ(teacher->resize_to, 224);
+  EXPECT_EQ(teacher->resize_mode, ResizeMode::kBicubic);
+  auto grey = ParseViewTransform("channels=1,pad_to=32,norm=0.5;0.5/0.25;0.25");
+  ASSERT_TRUE(grey.ok()) << grey.status();
+  EXPECT_EQ(grey->output_channels, 1);
+  EXPECT_EQ(grey->pad_to, 32);
+  EXPECT_THAT(grey->normalization.std, ElementsAre(0.25f, 0.25f));
+  auto identity = ParseViewTransform("");
+  ASSERT_TRUE(identity.ok());
+  EXPECT_EQ(identity->OutputSide(28), 28);
+  EXPECT_FALSE(identity->horizontal_flip);
+  EXPECT_TRUE(identity->normalization.mean.empty());
+
+  EXPECT_THAT(ParseViewTransform("crop=32,size=3").status().ToString(),
+              HasSubstr("'view' has no option 'size'"));
+  EXPECT_THAT(ParseViewTransform("mode=nearest").status().ToString(),
+              HasSubstr("expected bilinear or bicubic"));
+  EXPECT_THAT(ParseViewTransform("channels=2").status().ToString(),
+              HasSubstr("channels is 2"));
+  EXPECT_THAT(ParseViewTransform("norm=cifar100").status().ToString(),
+              HasSubstr("unknown normalization"));
+  EXPECT_THAT(ParseViewTransform("crop=-1").status().ToString(),
+              HasSubstr("must be >= 0"));
+}
+
 TEST(UniformIndexTest, InRangeAndCoversAll) {
   std::mt19937_64 rng(3);
   std::vector<int> counts(7);
