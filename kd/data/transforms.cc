@@ -218,10 +218,11 @@ void Resize(const float* in, int channels, int in_h, int in_w, int out_h,
     for (int y = 0; y < out_h; ++y) {
       const int* idx = &y_taps.index[y * y_taps.taps];
       const float* w = &y_taps.weight[y * y_taps.taps];
-      float* dst = out_plane + static_cast<size_t>(y) * out_w;
+      float* __restrict__ dst = out_plane + static_cast<size_t>(y) * out_w;
       std::fill(dst, dst + out_w, 0.0f);
       for (int k = 0; k < y_taps.taps; ++k) {
-        const float* src = rows.data() + static_cast<size_t>(idx[k]) * out_w;
+        const float* __restrict__ src =
+            rows.data() + static_cast<size_t>(idx[k]) * out_w;
         const float wk = w[k];
         for (int x = 0; x < out_w; ++x) dst[x] += wk * src[x];
       }
@@ -346,9 +347,11 @@ absl::Status ApplyTransform(const ViewTransform& t, const Image& image,
     const int out_plane = side * side;
     for (int c = 0; c < oc; ++c) {
       const float mean = t.normalization.mean[norm_size == 1 ? 0 : c];
-      const float std = t.normalization.std[norm_size == 1 ? 0 : c];
+      // Multiplying by 1/std is within 1 ulp of torchvision's division and
+      // several times faster (the teacher view has 150k values).
+      const float inv_std = 1.0f / t.normalization.std[norm_size == 1 ? 0 : c];
       float* p = out + static_cast<size_t>(c) * out_plane;
-      for (int i = 0; i < out_plane; ++i) p[i] = (p[i] - mean) / std;
+      for (int i = 0; i < out_plane; ++i) p[i] = (p[i] - mean) * inv_std;
     }
   }
   return absl::OkStatus();

@@ -11,7 +11,9 @@
 #include <benchmark/benchmark.h>
 
 #include <memory>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "glog/logging.h"
 #include "kd/data/dataset.h"
@@ -97,6 +99,27 @@ void BM_EgaTwoViews(benchmark::State& state) {
   RunLoader(state, options);
 }
 BENCHMARK(BM_EgaTwoViews)->Arg(0)->Arg(1)->Arg(2)->UseRealTime();
+
+// One example through a view, on the calling thread: where the loader's time
+// goes.
+void BM_ViewTransform(benchmark::State& state) {
+  ViewTransform view = CifarStudentView();
+  if (state.range(0) > 0) {
+    view.resize_to = state.range(0);
+    view.resize_mode = ResizeMode::kBicubic;
+    view.normalization = *Normalization::FromName("clip");
+  }
+  const Image image = testing_data::PatternImage(32, 32, 3, 0);
+  std::vector<float> out(3 * view.OutputSide(32) * view.OutputSide(32));
+  std::mt19937_64 rng(0);
+  for (auto _ : state) {
+    CHECK(ApplyTransform(view, image, rng, out.data()).ok());
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+// 0: the CIFAR student view; 224: crop + flip + bicubic 224 + clip.
+BENCHMARK(BM_ViewTransform)->Arg(0)->Arg(224);
 
 }  // namespace
 }  // namespace kd
