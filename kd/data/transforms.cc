@@ -15,6 +15,9 @@
 namespace kd {
 namespace {
 
+// Largest side a view may have (keeps side * side * channels in int range).
+constexpr int kMaxSide = 1 << 14;
+
 std::vector<float> Average(const std::vector<float>& values) {
   float sum = 0;
   for (float v : values) sum += v;
@@ -150,6 +153,13 @@ absl::StatusOr<ViewTransform> ParseViewTransform(const std::string& spec) {
   KD_ASSIGN_OR_RETURN(PluginSpec parsed, ParsePluginSpec("view:" + spec));
   KD_ASSIGN_OR_RETURN(Options options,
                       Options::Create("view", *schema, parsed.args));
+  for (const char* key : {"pad_to", "crop", "padding", "resize"}) {
+    if (options.GetInt(key) < 0 || options.GetInt(key) > kMaxSide) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("view '", spec, "': ", key, "=", options.GetInt(key),
+                       ", expected a size in [0, ", kMaxSide, "]"));
+    }
+  }
   ViewTransform view;
   view.output_channels = options.GetInt("channels");
   view.pad_to = options.GetInt("pad_to");
@@ -171,11 +181,6 @@ absl::StatusOr<ViewTransform> ParseViewTransform(const std::string& spec) {
     return absl::InvalidArgumentError(
         absl::StrCat("view '", spec, "': channels is ", view.output_channels,
                      ", expected 1 or 3"));
-  }
-  if (view.pad_to < 0 || view.crop_size < 0 || view.crop_padding < 0 ||
-      view.resize_to < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("view '", spec, "': sizes must be >= 0"));
   }
   return view;
 }
@@ -248,11 +253,14 @@ absl::Status ApplyTransform(const ViewTransform& t, const Image& image,
                      ", expected 1 or 3"));
   }
   if (t.pad_to < 0 || t.crop_size < 0 || t.crop_padding < 0 ||
-      t.resize_to < 0) {
+      t.resize_to < 0 || t.pad_to > kMaxSide || t.crop_size > kMaxSide ||
+      t.crop_padding > kMaxSide || t.resize_to > kMaxSide ||
+      image.height > kMaxSide || image.width > kMaxSide) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "transform: negative geometry (pad_to=", t.pad_to,
+        "transform: sizes must be in [0, ", kMaxSide, "], got image ",
+        image.height, "x", image.width, ", pad_to=", t.pad_to,
         ", crop_size=", t.crop_size, ", crop_padding=", t.crop_padding,
-        ", resize_to=", t.resize_to, ")"));
+        ", resize_to=", t.resize_to));
   }
   if (t.crop_padding > 0 && t.crop_size == 0) {
     return absl::InvalidArgumentError(

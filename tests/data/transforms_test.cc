@@ -287,6 +287,10 @@ TEST(ApplyTransformTest, BadGeometryIsInvalidArgument) {
   Image broken{2, 2, 3, std::vector<uint8_t>(5)};
   EXPECT_EQ(ApplyTransform(plain, broken, rng, out.data()).code(),
             absl::StatusCode::kInvalidArgument);
+  ViewTransform huge;
+  huge.resize_to = 1 << 20;
+  EXPECT_THAT(ApplyTransform(huge, Tiny(), rng, out.data()).ToString(),
+              HasSubstr("sizes must be in [0, 16384]"));
   ViewTransform padding_only;
   padding_only.crop_padding = 4;
   EXPECT_THAT(ApplyTransform(padding_only, Tiny(), rng, out.data()).ToString(),
@@ -326,7 +330,9 @@ TEST(ParseViewTransformTest, FlagSpecs) {
   EXPECT_THAT(ParseViewTransform("norm=cifar100").status().ToString(),
               HasSubstr("unknown normalization"));
   EXPECT_THAT(ParseViewTransform("crop=-1").status().ToString(),
-              HasSubstr("must be >= 0"));
+              HasSubstr("crop=-1, expected a size in [0, 16384]"));
+  EXPECT_THAT(ParseViewTransform("resize=4294967328").status().ToString(),
+              HasSubstr("resize=4294967328, expected a size in [0, 16384]"));
 }
 
 TEST(UniformIndexTest, InRangeAndCoversAll) {
