@@ -270,6 +270,48 @@ TEST(LoaderTest, TeacherViewIsASecondIndependentView) {
   EXPECT_GT(disagreements, 0);
 }
 
+TEST(LoaderTest, BatchesStillReferencedAreNeverReused) {
+  // Pooled batch tensors are recycled only when nothing refers to them:
+  // neither a kept Batch nor a view of its images.
+  LoaderOptions options = CifarLikeOptions(2);
+  ViewTransform teacher;
+  teacher.resize_to = 12;
+  options.teacher_view = teacher;
+  auto loader = MakeLoader(MakeDataset(64), options);
+  for (int epoch = 0; epoch < 3; ++epoch) {
+    loader->StartEpoch(epoch);
+    const Batch kept = **loader->Next();
+    const at::Tensor kept_copy = kept.images.clone();
+    const at::Tensor teacher_view_of_second =
+        (**loader->Next()).teacher_images.narrow(0, 1, 2);
+    const at::Tensor teacher_copy = teacher_view_of_second.clone();
+    // An alias of the third batch's storage that does not reference its
+    // tensor (set_ records no view base).
+    at::Tensor alias = at::empty({0}, at::kFloat);
+    {
+      const Batch third = **loader->Next();
+      alias.set_(third.images.storage(), 0, third.images.sizes(),
+                 third.images.strides());
+    }
+    const at::Tensor alias_copy = alias.clone();
+    int batches = 3;
+    while (true) {
+      auto batch = loader->Next();
+      ASSERT_TRUE(batch.ok());
+      if (!batch->has_value()) break;
+      ++batches;
+      // Recycled tensors hold this batch's examples, not a stale one's.
+      const Batch& b = **batch;
+      const int64_t index = b.indices[0].item<int64_t>();
+      EXPECT_EQ(b.labels[0].item<int64_t>(), index % 10);
+    }
+    EXPECT_EQ(batches, 16);
+    EXPECT_TRUE(at::equal(kept.images, kept_copy));
+    EXPECT_TRUE(at::equal(teacher_view_of_second, teacher_copy));
+    EXPECT_TRUE(at::equal(alias, alias_copy));
+  }
+}
+
 TEST(LoaderTest, ErrorsPropagateFromNext) {
   auto dataset = std::make_shared<FailingDataset>(MakeDataset(20), 13);
   LoaderOptions options = CifarLikeOptions(2);
