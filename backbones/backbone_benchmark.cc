@@ -35,13 +35,16 @@ void ForwardBackward(benchmark::State& state, const std::string& name) {
   const int64_t side = net->native_input_size();
   const torch::Tensor images = torch::randn({kBatch, 3, side, side});
   const torch::Tensor labels = torch::randint(0, 100, {kBatch}, torch::kLong);
-  for (auto _ : state) {
+  auto step = [&] {
     net->zero_grad();
     BackboneOutput out = net->Forward(images);
-    torch::Tensor loss = torch::nn::functional::cross_entropy(out.logits, labels);
+    torch::Tensor loss =
+        torch::nn::functional::cross_entropy(out.logits, labels);
     loss.backward();
-    benchmark::DoNotOptimize(loss.item<float>());
-  }
+    return loss.item<float>();
+  };
+  step();  // warm-up: oneDNN primitive creation, allocator
+  for (auto _ : state) benchmark::DoNotOptimize(step());
   state.SetItemsProcessed(state.iterations() * kBatch);
   state.counters["side"] = static_cast<double>(side);
 }

@@ -1,11 +1,11 @@
 #include "backbones/state_dict.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <functional>
-#include <iterator>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -38,11 +38,14 @@ std::string JoinCapped(const std::vector<std::string>& names, size_t limit) {
 }
 
 absl::StatusOr<std::vector<char>> ReadBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
-  std::vector<char> bytes((std::istreambuf_iterator<char>(in)),
-                          std::istreambuf_iterator<char>());
-  if (in.bad()) return absl::DataLossError(absl::StrCat("cannot read ", path));
+  const std::streamsize size = in.tellg();
+  in.seekg(0);
+  std::vector<char> bytes(static_cast<size_t>(std::max<std::streamsize>(size, 0)));
+  if (size < 0 || !in.read(bytes.data(), size)) {
+    return absl::DataLossError(absl::StrCat("cannot read ", path));
+  }
   return bytes;
 }
 
