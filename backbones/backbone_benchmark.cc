@@ -2,18 +2,19 @@
 // the network's native input size, train mode, images/s reported as
 // items_per_second. Not a test.
 //
-//   bazel run -c opt //backbones:backbone_benchmark -- \
-//       --torch_threads=2 --benchmark_filter='resnet8x4|wrn_40_2'
+//   bazel build //backbones:backbone_benchmark
+//   bazel-bin/backbones/backbone_benchmark --torch_threads=2
+//       --benchmark_filter='^(resnet8x4|wrn_40_2)/'
 //
 // --torch_threads=N (default 2) sets torch::set_num_threads before running.
+#include <benchmark/benchmark.h>
+#include <torch/torch.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <benchmark/benchmark.h>
-#include <torch/torch.h>
 
 #include "backbones/backbone.h"
 

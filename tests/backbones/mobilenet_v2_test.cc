@@ -1,12 +1,12 @@
 // MobileNetV2Test: the MobileNetV2 backbone against the reference
 // definition (RepDistiller models/mobilenetv2.py).
-#include <cstdint>
+#include <torch/torch.h>
+
 #include <cmath>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "gtest/gtest.h"
 #include "tests/backbones/zoo_test_util.h"
@@ -26,7 +26,8 @@ struct ReferenceCount {
 
 // Parameter counts of the reference networks for 10, 100 and 200 classes,
 // printed by tests/backbones/testdata/gen_param_counts.py (python3-torch 1.13
-// on reference_models.py, a transcription of RepDistiller models/mobilenetv2.py).
+// on reference_models.py, a transcription of RepDistiller
+// models/mobilenetv2.py).
 constexpr ReferenceCount kReferenceCounts[] = {
     {"MobileNetV2", 697546, 812836, 940936},
 };
@@ -80,8 +81,7 @@ TEST(MobileNetV2Test, InitialisationFollowsTheReference) {
   std::unique_ptr<Backbone> net = MakeBackbone("MobileNetV2", 100);
   ExpectHeNormalConvs(*net, 1280);
   auto params = net->named_parameters();
-  EXPECT_NEAR(params["classifier.0.weight"].std().item<double>(), 0.01,
-              0.0005);
+  EXPECT_NEAR(params["classifier.0.weight"].std().item<double>(), 0.01, 0.0005);
   EXPECT_EQ(params["classifier.0.bias"].abs().max().item<float>(), 0.0f);
 }
 

@@ -1,12 +1,13 @@
-// ResNetCifarTest: the resnet8, resnet14, resnet20, resnet32, resnet44, resnet56, resnet110, resnet8x4, resnet32x4 backbones against the reference
+// ResNetCifarTest: the resnet8, resnet14, resnet20, resnet32, resnet44,
+// resnet56, resnet110, resnet8x4, resnet32x4 backbones against the reference
 // definition (RepDistiller models/resnet.py).
-#include <cstdint>
+#include <torch/torch.h>
+
 #include <cmath>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "gtest/gtest.h"
 #include "tests/backbones/zoo_test_util.h"
@@ -78,15 +79,16 @@ TEST(ResNetCifarTest, StagesOfResnet8x4) {
             (std::vector<int64_t>{32, 64, 128, 256}));
   // The stem is reported after its ReLU in both lists; each stage's output
   // is the ReLU of its pre-activation, which has negative values.
-  EXPECT_TRUE(torch::equal(out.preact_stage_features[0], out.stage_features[0]));
+  EXPECT_TRUE(
+      torch::equal(out.preact_stage_features[0], out.stage_features[0]));
   for (size_t i = 1; i < 4; ++i) {
     EXPECT_TRUE(torch::equal(torch::relu(out.preact_stage_features[i]),
                              out.stage_features[i]));
     EXPECT_LT(out.preact_stage_features[i].min().item<float>(), 0.0f);
   }
   // pooled is the global average of the last stage.
-  EXPECT_TRUE(torch::allclose(out.pooled,
-                              out.stage_features[3].mean({2, 3}), 0, 1e-6));
+  EXPECT_TRUE(
+      torch::allclose(out.pooled, out.stage_features[3].mean({2, 3}), 0, 1e-6));
 }
 
 TEST(ResNetCifarTest, OtherInputSizesWork) {
@@ -101,8 +103,7 @@ TEST(ResNetCifarTest, InitialisationFollowsTheReference) {
   std::unique_ptr<Backbone> net = MakeBackbone("resnet32x4", 100);
   ExpectHeNormalConvs(*net, 256);
   auto params = net->named_parameters();
-  EXPECT_TRUE(torch::equal(params["layer2.0.bn1.weight"],
-                           torch::ones({128})));
+  EXPECT_TRUE(torch::equal(params["layer2.0.bn1.weight"], torch::ones({128})));
   EXPECT_TRUE(torch::equal(params["layer2.0.bn1.bias"], torch::zeros({128})));
   // fc keeps PyTorch's default: U(+-1/sqrt(256)).
   EXPECT_LE(params["fc.weight"].abs().max().item<float>(), 1.0f / 16);

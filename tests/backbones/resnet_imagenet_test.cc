@@ -1,12 +1,12 @@
-// ResNetImageNetTest: the ResNet18, ResNet34, ResNet50 backbones against the reference
-// definition (RepDistiller models/resnetv2.py).
-#include <cstdint>
+// ResNetImageNetTest: the ResNet18, ResNet34, ResNet50 backbones against the
+// reference definition (RepDistiller models/resnetv2.py).
+#include <torch/torch.h>
+
 #include <cmath>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "gtest/gtest.h"
 #include "tests/backbones/zoo_test_util.h"

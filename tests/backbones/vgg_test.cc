@@ -1,12 +1,12 @@
 // VggTest: the vgg8, vgg11, vgg13, vgg16, vgg19 backbones against the reference
 // definition (RepDistiller models/vgg.py).
-#include <cstdint>
+#include <torch/torch.h>
+
 #include <cmath>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "gtest/gtest.h"
 #include "tests/backbones/zoo_test_util.h"
@@ -77,7 +77,8 @@ TEST(VggTest, PoolsAfterBlock3OnlyFor64x64) {
 
 TEST(VggTest, PreActivationsAreTheBlocksBeforeTheirReLU) {
   const BackboneOutput out = RunEval("vgg8", 32);
-  EXPECT_TRUE(torch::equal(out.preact_stage_features[0], out.stage_features[0]));
+  EXPECT_TRUE(
+      torch::equal(out.preact_stage_features[0], out.stage_features[0]));
   for (size_t i = 1; i < 5; ++i) {
     EXPECT_TRUE(torch::equal(torch::relu(out.preact_stage_features[i]),
                              out.stage_features[i]));

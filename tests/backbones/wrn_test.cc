@@ -1,12 +1,12 @@
-// WideResNetTest: the wrn_16_1, wrn_16_2, wrn_40_1, wrn_40_2 backbones against the reference
-// definition (RepDistiller models/wrn.py).
-#include <cstdint>
+// WideResNetTest: the wrn_16_1, wrn_16_2, wrn_40_1, wrn_40_2 backbones against
+// the reference definition (RepDistiller models/wrn.py).
+#include <torch/torch.h>
+
 #include <cmath>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "gtest/gtest.h"
 #include "tests/backbones/zoo_test_util.h"
@@ -73,7 +73,8 @@ TEST(WideResNetTest, StagesFollowTheReferenceFeatureList) {
             (std::vector<int64_t>{16, 32, 64, 128}));
   // Pre-activation blocks: stage outputs are sums, not activations.
   EXPECT_LT(out.stage_features[1].min().item<float>(), 0.0f);
-  EXPECT_TRUE(torch::equal(out.preact_stage_features[0], out.stage_features[0]));
+  EXPECT_TRUE(
+      torch::equal(out.preact_stage_features[0], out.stage_features[0]));
   // The last pre-activation is the final BN; pooled = mean(ReLU(it)).
   EXPECT_TRUE(torch::allclose(
       out.pooled, torch::relu(out.preact_stage_features[3]).mean({2, 3}), 0,

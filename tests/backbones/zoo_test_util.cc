@@ -1,5 +1,10 @@
 #include "tests/backbones/zoo_test_util.h"
 
+#include <torch/autograd.h>
+#include <torch/nn/module.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/utils.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -7,11 +12,6 @@
 #include <iterator>
 #include <sstream>
 #include <utility>
-
-#include <torch/autograd.h>
-#include <torch/nn/module.h>
-#include <torch/nn/modules/conv.h>
-#include <torch/utils.h>
 
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
@@ -22,9 +22,9 @@ namespace testing {
 std::string TestDataPath(const std::string& file) {
   const char* srcdir = std::getenv("TEST_SRCDIR");
   const char* workspace = std::getenv("TEST_WORKSPACE");
-  std::string root = srcdir ? std::string(srcdir) + "/" +
-                                  (workspace ? workspace : "kd") + "/"
-                            : "";
+  std::string root =
+      srcdir ? std::string(srcdir) + "/" + (workspace ? workspace : "kd") + "/"
+             : "";
   return root + "tests/backbones/testdata/" + file;
 }
 
@@ -58,8 +58,7 @@ void ExpectForwardBackward(const std::string& name, int64_t side,
   BackboneOutput out = net->Forward(images);
   ASSERT_TRUE(out.logits.defined());
   EXPECT_EQ(out.logits.sizes(), (std::vector<int64_t>{2, num_classes}));
-  EXPECT_EQ(out.pooled.sizes(),
-            (std::vector<int64_t>{2, net->feature_dim()}));
+  EXPECT_EQ(out.pooled.sizes(), (std::vector<int64_t>{2, net->feature_dim()}));
   const std::vector<int64_t> channels = net->stage_channels();
   ASSERT_EQ(out.stage_features.size(), channels.size());
   ASSERT_EQ(out.preact_stage_features.size(), channels.size());
@@ -84,9 +83,8 @@ void ExpectForwardBackward(const std::string& name, int64_t side,
       without_grad.push_back(p.key());
     }
   }
-  EXPECT_TRUE(without_grad.empty())
-      << "parameters without a finite gradient: "
-      << absl::StrJoin(without_grad, ", ");
+  EXPECT_TRUE(without_grad.empty()) << "parameters without a finite gradient: "
+                                    << absl::StrJoin(without_grad, ", ");
 }
 
 BackboneOutput RunEval(const std::string& name, int64_t side) {
@@ -127,7 +125,8 @@ void ExpectHeNormalConvs(torch::nn::Module& module, int64_t out_channels) {
 void ExpectStateMatchesReference(const std::string& name) {
   SCOPED_TRACE(name);
   std::ifstream in(TestDataPath("reference_state_shapes.txt"));
-  ASSERT_TRUE(in) << "cannot open " << TestDataPath("reference_state_shapes.txt");
+  ASSERT_TRUE(in) << "cannot open "
+                  << TestDataPath("reference_state_shapes.txt");
   std::vector<std::string> expected;
   std::string line;
   while (std::getline(in, line)) {
