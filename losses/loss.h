@@ -5,12 +5,12 @@
 #ifndef LOSSES_LOSS_H_
 #define LOSSES_LOSS_H_
 
+#include <torch/nn/module.h>
+
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <torch/nn/module.h>
 
 #include "absl/status/statusor.h"
 #include "backbones/backbone.h"
@@ -29,6 +29,17 @@ struct LossContext {
   std::vector<int64_t> teacher_stage_channels;
   int64_t num_classes = 0;
   int64_t dataset_size = 0;  // training examples (CRD's memory banks)
+
+  // Additions (losses helper). All optional: empty when the run does not know.
+  // Class label of every training example, by data-set index: CRD draws its
+  // negatives from other classes with it (as RepDistiller's sampling mode).
+  std::vector<int64_t> dataset_labels;
+  // Spatial side (height) of each stage's feature map at the run's input
+  // size (same order as *_stage_channels): FitNet's hint regressor picks its
+  // conv from the student/teacher ratio as RepDistiller's ConvReg; when empty
+  // it assumes equal sizes (a 1x1 conv).
+  std::vector<int64_t> student_stage_sizes;
+  std::vector<int64_t> teacher_stage_sizes;
 };
 
 // One batch as the losses see it. Tensors a run does not have are undefined;
