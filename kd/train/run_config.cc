@@ -142,6 +142,10 @@ absl::Status ValidateRunConfig(const RunConfig& c) {
     return OutOfRange("max_steps_per_epoch", ">= 0",
                       absl::StrCat(c.max_steps_per_epoch));
   }
+  if (c.stop_after_epochs < 0) {
+    return OutOfRange("stop_after_epochs", ">= 0",
+                      absl::StrCat(c.stop_after_epochs));
+  }
   if (c.device != "cpu" && c.device != "cuda" &&
       c.device.rfind("cuda:", 0) != 0) {
     return OutOfRange("device", "cpu, cuda or cuda:N",

@@ -66,6 +66,12 @@ struct RunConfig {
   bool resume = false;
   bool progress_bar = true;         // only drawn when stderr is a terminal
   int64_t max_steps_per_epoch = 0;  // > 0: cut epochs short (smoke runs)
+  // > 0: this process stops (as if killed) after this many epochs, leaving
+  // its checkpoint for --resume (tests of resumption).
+  int64_t stop_after_epochs = 0;
+  // simultaneous: start the teacher head fresh even when the teacher
+  // checkpoint holds a trained one.
+  bool fresh_teacher_head = false;
 };
 
 // Splits --loss values into single specs. Specs are separated by ';', or by
