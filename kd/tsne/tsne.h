@@ -40,7 +40,7 @@ struct TsneOptions {
   double perplexity_tolerance = 1e-5;
   int max_iterations = 1000;
   TsneMethod method = TsneMethod::kAuto;
-  int exact_max_points = 2000;  // kAuto: exact for n <= this
+  int exact_max_points = 1000;  // kAuto: exact for n <= this
   // Barnes-Hut accuracy: a quadtree cell is summarised when
   // cell_size / distance < theta. 0 is exact (slow), 0.5 the usual value.
   double theta = 0.5;

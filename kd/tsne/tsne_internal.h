@@ -53,16 +53,19 @@ std::vector<double> SymmetrizeDense(const std::vector<double>& conditional,
 SparseMatrix SymmetrizeSparse(const SparseMatrix& conditional);
 
 // Gradient of KL(P || Q) with respect to Y (n * 2), with P scaled by
-// `exaggeration`. Returns KL(P || Q) (without exaggeration).
+// `exaggeration`. Returns KL(P || Q) (without exaggeration), or 0 when
+// compute_kl is false (the logarithms cost as much as the gradient).
 double ExactGradient(const std::vector<double>& p, const std::vector<double>& y,
-                     int n, double exaggeration, std::vector<double>* grad);
+                     int n, double exaggeration, std::vector<double>* grad,
+                     bool compute_kl = true);
 
 // Barnes-Hut gradient: exact attractive forces over the sparse P, repulsive
 // forces from a quadtree with accuracy theta (theta = 0 visits every point).
-// Returns an estimate of KL(P || Q) over the non-zeros of P.
+// Returns an estimate of KL(P || Q) over the non-zeros of P (0 when
+// compute_kl is false).
 double BarnesHutGradient(const SparseMatrix& p, const std::vector<double>& y,
                          int n, double theta, double exaggeration,
-                         std::vector<double>* grad);
+                         std::vector<double>* grad, bool compute_kl = true);
 
 }  // namespace internal
 }  // namespace tsne

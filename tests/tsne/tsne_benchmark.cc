@@ -51,7 +51,7 @@ void BM_ExactGradient(benchmark::State& state) {
   std::vector<double> grad;
   for (auto _ : state) {
     benchmark::DoNotOptimize(
-        kd::tsne::internal::ExactGradient(p, y, n, 1.0, &grad));
+        kd::tsne::internal::ExactGradient(p, y, n, 1.0, &grad, false));
   }
 }
 
@@ -66,7 +66,7 @@ void BM_BarnesHutGradient(benchmark::State& state) {
   std::vector<double> grad;
   for (auto _ : state) {
     benchmark::DoNotOptimize(
-        kd::tsne::internal::BarnesHutGradient(p, y, n, 0.5, 1.0, &grad));
+        kd::tsne::internal::BarnesHutGradient(p, y, n, 0.5, 1.0, &grad, false));
   }
 }
 
