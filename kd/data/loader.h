@@ -6,11 +6,11 @@
 #ifndef KD_DATA_LOADER_H_
 #define KD_DATA_LOADER_H_
 
+#include <torch/types.h>
+
 #include <cstdint>
 #include <memory>
 #include <optional>
-
-#include <torch/types.h>
 
 #include "absl/status/statusor.h"
 #include "kd/data/dataset.h"
@@ -29,10 +29,16 @@ struct LoaderOptions {
   int64_t batch_size = 64;
   bool shuffle = true;
   bool drop_last = false;
+  // Threads decoding and augmenting batches ahead of the trainer; 0 builds
+  // each batch in Next() on the caller's thread.
   int num_workers = 2;
+  // Batches built ahead of the one Next() returns (0: 2 * num_workers).
+  int prefetch_batches = 0;
   uint64_t seed = 0;
   // Data-parallel sharding: this process sees every world_size-th example of
-  // the shuffled order, starting at rank.
+  // the shuffled order, starting at rank. As PyTorch's DistributedSampler,
+  // the order is first padded by wrapping around to a multiple of
+  // world_size, so that every rank gets the same number of batches.
   int rank = 0;
   int world_size = 1;
   ViewTransform student_view;
@@ -43,10 +49,15 @@ class DataLoader {
  public:
   static absl::StatusOr<std::unique_ptr<DataLoader>> Create(
       std::shared_ptr<const Dataset> dataset, LoaderOptions options);
+  // Joins the worker threads, also in the middle of an epoch.
   virtual ~DataLoader() = default;
 
   // Starts epoch `epoch`: the order depends only on (seed, epoch), and so do
-  // the augmentations, whatever the number of workers.
+  // the augmentations, whatever the number of workers. (Each example's
+  // augmentation generator is seeded from (seed, epoch, dataset index); the
+  // teacher view draws after the student view from the same generator.)
+  // Abandons what is left of the current epoch. Next() before the first
+  // StartEpoch is FAILED_PRECONDITION.
   virtual void StartEpoch(int64_t epoch) = 0;
   // The next batch of the epoch, std::nullopt at its end, or the error of a
   // failed read/augmentation.

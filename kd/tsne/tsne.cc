@@ -83,11 +83,14 @@ class VantagePointTree {
     nodes_[id].point = vantage;
     if (hi - lo > 1) {
       const int median = (lo + 1 + hi) / 2;
-      std::nth_element(order_.begin() + lo + 1, order_.begin() + median,
-                       order_.begin() + hi, [&](int a, int b) {
-                         return Distance(vantage, a) < Distance(vantage, b);
-                       });
-      nodes_[id].radius = Distance(vantage, order_[median]);
+      scratch_.clear();
+      for (int i = lo + 1; i < hi; ++i) {
+        scratch_.emplace_back(Distance(vantage, order_[i]), order_[i]);
+      }
+      std::nth_element(scratch_.begin(), scratch_.begin() + (median - lo - 1),
+                       scratch_.end());
+      for (int i = lo + 1; i < hi; ++i) order_[i] = scratch_[i - lo - 1].second;
+      nodes_[id].radius = scratch_[median - lo - 1].first;
       const int inside = Build(lo + 1, median, rng);
       const int outside = Build(median, hi, rng);
       nodes_[id].inside = inside;
@@ -125,6 +128,7 @@ class VantagePointTree {
   int dim_;
   std::vector<int> order_;
   std::vector<Node> nodes_;
+  std::vector<std::pair<double, int>> scratch_;  // Build's distance buffer
   int root_ = -1;
 };
 
@@ -318,6 +322,70 @@ std::vector<double> ExactConditionalP(const std::vector<float>& data, int n,
   return p;
 }
 
+namespace {
+
+// Exact k nearest neighbours by brute force, for inputs of many dimensions
+// where space-partitioning trees visit almost every point anyway. Squared
+// distances of blocks of queries against all points are accumulated
+// dimension by dimension over a transposed copy (a vectorisable loop), the
+// k + margin nearest are picked in float, then their distances are
+// recomputed in double and the best k kept in order.
+void BruteForceNeighbours(const std::vector<float>& data, int n, int dim, int k,
+                          std::vector<int>* indices,
+                          std::vector<double>* sq_distances) {
+  const int candidates = std::min(k + 8, n - 1);  // margin for float rounding
+  std::vector<float> transposed(static_cast<size_t>(n) * dim);
+  for (int i = 0; i < n; ++i) {
+    for (int d = 0; d < dim; ++d) {
+      transposed[static_cast<size_t>(d) * n + i] =
+          data[static_cast<size_t>(i) * dim + d];
+    }
+  }
+  constexpr int kBlock = 16;
+  std::vector<float> dist(static_cast<size_t>(kBlock) * n);
+  std::vector<int> order(n);
+  std::vector<std::pair<double, int>> best;
+  for (int q0 = 0; q0 < n; q0 += kBlock) {
+    const int block = std::min(kBlock, n - q0);
+    std::fill(dist.begin(), dist.begin() + static_cast<size_t>(block) * n, 0.f);
+    for (int d = 0; d < dim; ++d) {
+      const float* column = &transposed[static_cast<size_t>(d) * n];
+      for (int b = 0; b < block; ++b) {
+        const float q = data[static_cast<size_t>(q0 + b) * dim + d];
+        float* out = &dist[static_cast<size_t>(b) * n];
+        for (int j = 0; j < n; ++j) {
+          const float diff = column[j] - q;
+          out[j] += diff * diff;
+        }
+      }
+    }
+    for (int b = 0; b < block; ++b) {
+      const int i = q0 + b;
+      const float* row = &dist[static_cast<size_t>(b) * n];
+      std::iota(order.begin(), order.end(), 0);
+      std::swap(order[i], order[n - 1]);  // drop the point itself
+      std::nth_element(order.begin(), order.begin() + candidates - 1,
+                       order.end() - 1,
+                       [row](int a, int c) { return row[a] < row[c]; });
+      best.clear();
+      for (int c = 0; c < candidates; ++c) {
+        const int j = order[c];
+        best.emplace_back(
+            SquaredDistance(&data[static_cast<size_t>(i) * dim],
+                            &data[static_cast<size_t>(j) * dim], dim),
+            j);
+      }
+      std::sort(best.begin(), best.end());
+      for (int c = 0; c < k; ++c) {
+        (*indices)[static_cast<size_t>(i) * k + c] = best[c].second;
+        (*sq_distances)[static_cast<size_t>(i) * k + c] = best[c].first;
+      }
+    }
+  }
+}
+
+}  // namespace
+
 void NearestNeighbours(const std::vector<float>& data, int n, int dim, int k,
                        std::vector<int>* indices,
                        std::vector<double>* sq_distances) {
@@ -325,6 +393,10 @@ void NearestNeighbours(const std::vector<float>& data, int n, int dim, int k,
   indices->assign(static_cast<size_t>(n) * k, -1);
   sq_distances->assign(static_cast<size_t>(n) * k, 0.0);
   if (k <= 0) return;
+  if (dim > kMaxTreeDimensions) {
+    BruteForceNeighbours(data, n, dim, k, indices, sq_distances);
+    return;
+  }
   VantagePointTree tree(data, n, dim);
   std::vector<std::pair<double, int>> found;
   for (int i = 0; i < n; ++i) {

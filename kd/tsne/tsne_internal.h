@@ -37,12 +37,17 @@ std::vector<double> ExactConditionalP(const std::vector<float>& data, int n,
                                       double tolerance);
 
 // Sparse conditional probabilities over each point's k nearest neighbours
-// (found with a vantage-point tree), rows sum to 1.
+// (NearestNeighbours), rows sum to 1.
 SparseMatrix SparseConditionalP(const std::vector<float>& data, int n, int dim,
                                 double perplexity, double tolerance, int k);
 
-// The k nearest neighbours of every point (excluding itself), nearest first,
-// from a vantage-point tree: indices n * k and squared distances n * k.
+// Inputs with at most this many dimensions use a vantage-point tree for the
+// neighbour search; above it, trees visit nearly every point and a blocked
+// brute-force search is faster.
+constexpr int kMaxTreeDimensions = 10;
+
+// The exact k nearest neighbours of every point (excluding itself), nearest
+// first: indices n * k and squared distances n * k.
 void NearestNeighbours(const std::vector<float>& data, int n, int dim, int k,
                        std::vector<int>* indices,
                        std::vector<double>* sq_distances);

@@ -122,8 +122,12 @@ TEST(PerplexityTest, SparseRowsHitTheTargetPerplexity) {
   }
 }
 
-TEST(NeighboursTest, VantagePointTreeMatchesBruteForce) {
-  const int n = 400, dim = 6, k = 12;
+// Both search paths (vantage-point tree for few dimensions, blocked brute
+// force for many) against a plain double-precision sort.
+class NeighboursTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(NeighboursTest, MatchesSortedDistances) {
+  const int n = 400, dim = GetParam(), k = 12;
   const std::vector<float> data = RandomData(n, dim, 5);
   std::vector<int> idx;
   std::vector<double> sq;
@@ -147,6 +151,11 @@ TEST(NeighboursTest, VantagePointTreeMatchesBruteForce) {
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(TreeAndBruteForce, NeighboursTest,
+                         ::testing::Values(6, internal::kMaxTreeDimensions,
+                                           internal::kMaxTreeDimensions + 1,
+                                           40));
 
 TEST(SymmetrizeTest, SparseIsSymmetricAndSumsToOne) {
   const int n = 120;

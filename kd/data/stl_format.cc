@@ -1,0 +1,65 @@
+#include "kd/data/stl_format.h"
+
+#include <algorithm>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace kd {
+namespace data_internal {
+
+absl::StatusOr<std::vector<Image>> ParseStlImages(absl::string_view bytes,
+                                                  absl::string_view name,
+                                                  int64_t max_images) {
+  if (bytes.empty() || bytes.size() % kStlImageBytes != 0) {
+    return absl::DataLossError(absl::StrCat(
+        "'", name, "' has ", bytes.size(),
+        " bytes, expected a positive multiple of the STL-10 image size ",
+        kStlImageBytes,
+        " (3 x 96 x 96); the file is truncated or not an "
+        "STL-10 *_X.bin file"));
+  }
+  const int64_t count = std::min<int64_t>(bytes.size() / kStlImageBytes,
+                                          std::max<int64_t>(max_images, 0));
+  std::vector<Image> images(count);
+  constexpr int kPlane = kStlSide * kStlSide;
+  for (int64_t i = 0; i < count; ++i) {
+    const uint8_t* src =
+        reinterpret_cast<const uint8_t*>(bytes.data()) + i * kStlImageBytes;
+    Image& image = images[i];
+    image.height = image.width = kStlSide;
+    image.channels = 3;
+    image.pixels.resize(kStlImageBytes);
+    uint8_t* dst = image.pixels.data();
+    for (int c = 0; c < 3; ++c) {
+      for (int x = 0; x < kStlSide; ++x) {    // column (slow axis on disk)
+        for (int y = 0; y < kStlSide; ++y) {  // row (fast axis on disk)
+          dst[(y * kStlSide + x) * 3 + c] = src[c * kPlane + x * kStlSide + y];
+        }
+      }
+    }
+  }
+  return images;
+}
+
+absl::StatusOr<std::vector<int64_t>> ParseStlLabels(absl::string_view bytes,
+                                                    absl::string_view name) {
+  if (bytes.empty()) {
+    return absl::DataLossError(absl::StrCat(
+        "'", name, "' is empty, expected one label byte per image"));
+  }
+  std::vector<int64_t> labels(bytes.size());
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    const int value = static_cast<uint8_t>(bytes[i]);
+    if (value < 1 || value > kStlNumClasses) {
+      return absl::DataLossError(
+          absl::StrCat("'", name, "': label ", i, " is ", value,
+                       ", expected 1..10 (STL-10 labels are 1-based)"));
+    }
+    labels[i] = value - 1;
+  }
+  return labels;
+}
+
+}  // namespace data_internal
+}  // namespace kd
