@@ -53,14 +53,16 @@ class TestBlobs : public Dataset {
     e.image.pixels.resize(side_ * side_ * 3);
     std::mt19937_64 rng(salt_ * 1000003 + index);
     std::uniform_int_distribution<int> noise(0, 80);
-    const int64_t q = e.label % 4, colour = (e.label / 4) % 3;
+    // Flip-invariant classes: the bright band is the top or bottom half
+    // (label % 2) in colour channel (label / 2) % 3.
+    const int64_t band = e.label % 2, colour = (e.label / 2) % 3;
     const int64_t half = side_ / 2;
     for (int64_t y = 0; y < side_; ++y) {
       for (int64_t x = 0; x < side_; ++x) {
-        const bool inside = (y / half == q / 2) && (x / half == q % 2);
+        const bool inside = y / half == band;
         for (int64_t ch = 0; ch < 3; ++ch) {
           int v = noise(rng);
-          if (inside && (ch == colour || classes_ <= 4)) v += 150;
+          if (inside && ch == colour) v += 150;
           e.image.pixels[(y * side_ + x) * 3 + ch] = static_cast<uint8_t>(v);
         }
       }
