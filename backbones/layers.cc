@@ -1,0 +1,98 @@
+#include "backbones/layers.h"
+
+#include <cmath>
+#include <utility>
+
+#include <torch/nn/init.h>
+#include <torch/nn/modules/conv.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace kd {
+
+torch::nn::Conv2d MakeConv(int64_t in_channels, int64_t out_channels,
+                           int64_t kernel, int64_t stride, int64_t padding,
+                           int64_t groups, bool bias) {
+  return torch::nn::Conv2d(
+      torch::nn::Conv2dOptions(in_channels, out_channels, kernel)
+          .stride(stride)
+          .padding(padding)
+          .groups(groups)
+          .bias(bias));
+}
+
+void InitializeWeights(torch::nn::Module& root, ConvInit conv,
+                       LinearInit linear) {
+  torch::NoGradGuard no_grad;
+  for (const std::shared_ptr<torch::nn::Module>& module : root.modules(/*include_self=*/false)) {
+    if (auto* c = module->as<torch::nn::Conv2dImpl>()) {
+      if (conv == ConvInit::kHeNormalFanOut) {
+        const auto& w = c->weight;
+        const double fan_out =
+            static_cast<double>(w.size(0) * w.size(2) * w.size(3));
+        w.normal_(0.0, std::sqrt(2.0 / fan_out));
+        if (c->bias.defined()) c->bias.zero_();
+      }
+    } else if (auto* bn = module->as<torch::nn::BatchNorm2dImpl>()) {
+      bn->weight.fill_(1.0);
+      bn->bias.zero_();
+    } else if (auto* l = module->as<torch::nn::LinearImpl>()) {
+      if (linear == LinearInit::kNormal001) l->weight.normal_(0.0, 0.01);
+      if (linear != LinearInit::kPyTorchDefault && l->bias.defined()) {
+        l->bias.zero_();
+      }
+    }
+  }
+}
+
+torch::Tensor GlobalAvgPool(const torch::Tensor& x) {
+  return x.mean({2, 3});
+}
+
+torch::Tensor ChannelShuffle(const torch::Tensor& x, int64_t groups) {
+  const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+  return x.view({n, groups, c / groups, h, w})
+      .transpose(1, 2)
+      .reshape({n, c, h, w});
+}
+
+absl::Status ValidateBackboneConfig(const std::string& network,
+                                    const BackboneConfig& config) {
+  if (config.num_classes < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        network, ": num_classes must be >= 1, got ", config.num_classes));
+  }
+  if (config.in_channels < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        network, ": in_channels must be >= 1, got ", config.in_channels));
+  }
+  return absl::OkStatus();
+}
+
+ZooBackbone::ZooBackbone(std::string network, int64_t in_channels,
+                         int64_t feature_dim,
+                         std::vector<int64_t> stage_channels,
+                         int64_t native_input_size)
+    : network_(std::move(network)),
+      in_channels_(in_channels),
+      feature_dim_(feature_dim),
+      stage_channels_(std::move(stage_channels)),
+      native_input_size_(native_input_size) {}
+
+void ZooBackbone::CheckInput(const torch::Tensor& images,
+                             int64_t min_side) const {
+  TORCH_CHECK(images.defined() && images.dim() == 4 &&
+                  images.size(1) == in_channels_ &&
+                  images.is_floating_point(),
+              network_, ": expected a floating [B, ", in_channels_,
+              ", H, W] image batch, got ",
+              images.defined() ? images.sizes() : c10::IntArrayRef{},
+              images.defined() ? " " : "an undefined tensor",
+              images.defined() ? c10::toString(images.scalar_type()) : "");
+  TORCH_CHECK(images.size(2) >= min_side && images.size(3) >= min_side,
+              network_, ": input ", images.size(2), "x", images.size(3),
+              " is smaller than the smallest side this network supports (",
+              min_side, ")");
+}
+
+}  // namespace kd

@@ -1,0 +1,110 @@
+// Pieces shared by the model-zoo families (resnet_cifar.cc, wrn.cc, vgg.cc,
+// ...): convolution construction, the reference weight initialisations,
+// global pooling, channel shuffle, and ZooBackbone, the common base that
+// answers Backbone's shape queries.
+#ifndef BACKBONES_LAYERS_H_
+#define BACKBONES_LAYERS_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "backbones/backbone.h"
+#include "kd/options.h"
+#include "kd/status_macros.h"
+
+namespace kd {
+
+// A Conv2d with the reference's usual arguments (no bias unless asked).
+torch::nn::Conv2d MakeConv(int64_t in_channels, int64_t out_channels,
+                           int64_t kernel, int64_t stride, int64_t padding,
+                           int64_t groups = 1, bool bias = false);
+
+// How a family initialises its convolutions and linear layers. BatchNorm is
+// always weight 1, bias 0 (every reference does that, and so does PyTorch).
+enum class ConvInit {
+  kPyTorchDefault,  // kaiming_uniform(a=sqrt(5)), as nn.Conv2d leaves it
+  // N(0, sqrt(2 / (k*k*out_channels))), bias 0: both kaiming_normal_(
+  // mode='fan_out', nonlinearity='relu') (resnet.py, resnetv2.py) and
+  // normal_(0, sqrt(2/n)), n = k*k*out (wrn.py, vgg.py, mobilenetv2.py).
+  kHeNormalFanOut,
+};
+enum class LinearInit {
+  kPyTorchDefault,  // as nn.Linear leaves it
+  kZeroBias,        // default weight, bias 0 (wrn.py)
+  kNormal001,       // N(0, 0.01), bias 0 (vgg.py, mobilenetv2.py)
+};
+// Re-initialises every Conv2d, BatchNorm2d and Linear under `root`.
+void InitializeWeights(torch::nn::Module& root, ConvInit conv,
+                       LinearInit linear);
+
+// [B, C, H, W] -> [B, C]: adaptive average pooling to 1x1, which is what the
+// reference's fixed-size pools (AvgPool2d(8) at 32x32 ...) compute at the
+// reference input size, for any input size.
+torch::Tensor GlobalAvgPool(const torch::Tensor& x);
+
+// ShuffleNet's channel shuffle: [N, g*c, H, W] viewed as [N, g, c, H, W],
+// transposed to [N, c, g, H, W], flattened back.
+torch::Tensor ChannelShuffle(const torch::Tensor& x, int64_t groups);
+
+// INVALID_ARGUMENT unless num_classes >= 1 and in_channels >= 1.
+absl::Status ValidateBackboneConfig(const std::string& network,
+                                    const BackboneConfig& config);
+
+// Base of the zoo's networks: stores what the shape queries return and
+// checks the input of Forward.
+class ZooBackbone : public Backbone {
+ public:
+  int64_t feature_dim() const override { return feature_dim_; }
+  std::vector<int64_t> stage_channels() const override {
+    return stage_channels_;
+  }
+  int64_t native_input_size() const override { return native_input_size_; }
+
+ protected:
+  ZooBackbone(std::string network, int64_t in_channels, int64_t feature_dim,
+              std::vector<int64_t> stage_channels, int64_t native_input_size);
+
+  // Throws c10::Error naming the network unless `images` is a floating
+  // [B, in_channels, H, W] tensor with H, W >= min_side.
+  void CheckInput(const torch::Tensor& images, int64_t min_side) const;
+
+ private:
+  std::string network_;
+  int64_t in_channels_;
+  int64_t feature_dim_;
+  std::vector<int64_t> stage_channels_;
+  int64_t native_input_size_;
+};
+
+// The plugin class of one network of a family, for KD_REGISTER. `kVariant`
+// is a constexpr description of the network with `name` and `doc` members
+// and a `Network` type constructible from (variant, BackboneConfig):
+//
+//   KD_REGISTER(Backbone, ZooPlugin<kResNet8>, "resnet8");
+template <const auto& kVariant>
+class ZooPlugin {
+ public:
+  using Variant = std::decay_t<decltype(kVariant)>;
+  static constexpr const char* kDoc = kVariant.doc;
+  static OptionSchema Schema() { return {}; }
+  static absl::StatusOr<std::unique_ptr<Backbone>> Create(
+      const Options& /*options*/, const BackboneConfig& config) {
+    KD_RETURN_IF_ERROR(ValidateBackboneConfig(kVariant.name, config));
+    return std::unique_ptr<Backbone>(
+        new typename Variant::Network(kVariant, config));
+  }
+};
+
+}  // namespace kd
+
+#endif  // BACKBONES_LAYERS_H_

@@ -1,0 +1,54 @@
+// ResNetImageNetTest: the ResNet18, ResNet34, ResNet50 backbones against the reference
+// definition (RepDistiller models/resnetv2.py).
+#include <cstdint>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "tests/backbones/zoo_test_util.h"
+
+namespace kd {
+namespace {
+
+using ::kd::testing::CountParameters;
+using ::kd::testing::ExpectForwardBackward;
+using ::kd::testing::ExpectStateMatchesReference;
+using ::kd::testing::MakeBackbone;
+
+struct ReferenceCount {
+  const char* name;
+  int64_t classes10, classes100, classes200;
+};
+
+// Parameter counts of the reference networks for 10, 100 and 200 classes,
+// printed by tests/backbones/testdata/gen_param_counts.py (python3-torch 1.13
+// on reference_models.py, a transcription of RepDistiller models/resnetv2.py).
+constexpr ReferenceCount kReferenceCounts[] = {
+    {"ResNet18", 11173962, 11220132, 11271432},
+    {"ResNet34", 21282122, 21328292, 21379592},
+    {"ResNet50", 23520842, 23705252, 23910152},
+};
+
+TEST(ResNetImageNetTest, ParameterCountsMatchReference) {
+  for (const ReferenceCount& ref : kReferenceCounts) {
+    SCOPED_TRACE(ref.name);
+    EXPECT_EQ(CountParameters(*MakeBackbone(ref.name, 10)), ref.classes10);
+    EXPECT_EQ(CountParameters(*MakeBackbone(ref.name, 100)), ref.classes100);
+    EXPECT_EQ(CountParameters(*MakeBackbone(ref.name, 200)), ref.classes200);
+  }
+}
+
+TEST(ResNetImageNetTest, StateNamesAndShapesMatchReference) {
+  for (const ReferenceCount& ref : kReferenceCounts) {
+    ExpectStateMatchesReference(ref.name);
+  }
+}
+
+TEST(ResNetImageNetTest, ForwardBackwardAtNativeSize) {
+  for (const ReferenceCount& ref : kReferenceCounts) {
+    EXPECT_EQ(MakeBackbone(ref.name)->native_input_size(), 64);
+    ExpectForwardBackward(ref.name, 64);
+  }
+}
+
+}  // namespace
+}  // namespace kd

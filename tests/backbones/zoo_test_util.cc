@@ -1,0 +1,128 @@
+#include "tests/backbones/zoo_test_util.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <utility>
+
+#include <torch/autograd.h>
+#include <torch/nn/module.h>
+
+#include "absl/strings/str_join.h"
+#include "gtest/gtest.h"
+
+namespace kd {
+namespace testing {
+
+std::string TestDataPath(const std::string& file) {
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  const char* workspace = std::getenv("TEST_WORKSPACE");
+  std::string root = srcdir ? std::string(srcdir) + "/" +
+                                  (workspace ? workspace : "kd") + "/"
+                            : "";
+  return root + "tests/backbones/testdata/" + file;
+}
+
+std::unique_ptr<Backbone> MakeBackbone(const std::string& name,
+                                       int64_t num_classes) {
+  BackboneConfig config;
+  config.num_classes = num_classes;
+  auto backbone = Backbone::Registry::Global().Create(name, config);
+  EXPECT_TRUE(backbone.ok()) << backbone.status();
+  return backbone.ok() ? std::move(backbone).value() : nullptr;
+}
+
+int64_t CountParameters(const torch::nn::Module& module) {
+  int64_t count = 0;
+  for (const auto& p : module.parameters()) count += p.numel();
+  return count;
+}
+
+void ExpectForwardBackward(const std::string& name, int64_t side,
+                           int64_t num_classes) {
+  SCOPED_TRACE(name + " at " + std::to_string(side) + "x" +
+               std::to_string(side));
+  std::unique_ptr<Backbone> net = MakeBackbone(name, num_classes);
+  ASSERT_NE(net, nullptr);
+  net->train();
+  torch::manual_seed(0);
+  const torch::Tensor images = torch::randn({2, 3, side, side});
+  BackboneOutput out = net->Forward(images);
+  ASSERT_TRUE(out.logits.defined());
+  EXPECT_EQ(out.logits.sizes(), (std::vector<int64_t>{2, num_classes}));
+  EXPECT_EQ(out.pooled.sizes(),
+            (std::vector<int64_t>{2, net->feature_dim()}));
+  const std::vector<int64_t> channels = net->stage_channels();
+  ASSERT_EQ(out.stage_features.size(), channels.size());
+  ASSERT_EQ(out.preact_stage_features.size(), channels.size());
+  for (size_t i = 0; i < channels.size(); ++i) {
+    SCOPED_TRACE("stage " + std::to_string(i));
+    const torch::Tensor& f = out.stage_features[i];
+    ASSERT_EQ(f.dim(), 4);
+    EXPECT_EQ(f.size(0), 2);
+    EXPECT_EQ(f.size(1), channels[i]);
+    EXPECT_EQ(out.preact_stage_features[i].sizes(), f.sizes());
+    EXPECT_TRUE(torch::isfinite(f).all().item<bool>());
+    if (i > 0) {  // deeper stages never grow spatially
+      EXPECT_LE(f.size(2), out.stage_features[i - 1].size(2));
+    }
+  }
+  EXPECT_TRUE(torch::isfinite(out.logits).all().item<bool>());
+  (out.logits.square().sum() + out.pooled.sum()).backward();
+  std::vector<std::string> without_grad;
+  for (const auto& p : net->named_parameters()) {
+    if (!p.value().grad().defined() ||
+        !torch::isfinite(p.value().grad()).all().item<bool>()) {
+      without_grad.push_back(p.key());
+    }
+  }
+  EXPECT_TRUE(without_grad.empty())
+      << "parameters without a finite gradient: "
+      << absl::StrJoin(without_grad, ", ");
+}
+
+void ExpectStateMatchesReference(const std::string& name) {
+  SCOPED_TRACE(name);
+  std::ifstream in(TestDataPath("reference_state_shapes.txt"));
+  ASSERT_TRUE(in) << "cannot open " << TestDataPath("reference_state_shapes.txt");
+  std::vector<std::string> expected;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string network, entry, shape;
+    fields >> network >> entry >> shape;
+    if (network == name) expected.push_back(entry + " " + shape);
+  }
+  ASSERT_FALSE(expected.empty()) << "no reference entries for " << name;
+
+  std::unique_ptr<Backbone> net = MakeBackbone(name, 100);
+  ASSERT_NE(net, nullptr);
+  // PyTorch orders a state dict by module: a module's own parameters, then
+  // its own buffers, then its children's. Sort both sides to compare sets,
+  // and compare names with shapes.
+  std::vector<std::string> actual;
+  auto shape_of = [](const torch::Tensor& t) {
+    return t.dim() == 0 ? std::string("-") : absl::StrJoin(t.sizes(), "x");
+  };
+  for (const auto& p : net->named_parameters()) {
+    actual.push_back(p.key() + " " + shape_of(p.value()));
+  }
+  for (const auto& b : net->named_buffers()) {
+    actual.push_back(b.key() + " " + shape_of(b.value()));
+  }
+  std::sort(expected.begin(), expected.end());
+  std::sort(actual.begin(), actual.end());
+  std::vector<std::string> only_reference, only_here;
+  std::set_difference(expected.begin(), expected.end(), actual.begin(),
+                      actual.end(), std::back_inserter(only_reference));
+  std::set_difference(actual.begin(), actual.end(), expected.begin(),
+                      expected.end(), std::back_inserter(only_here));
+  EXPECT_TRUE(only_reference.empty() && only_here.empty())
+      << "only in the reference: " << absl::StrJoin(only_reference, ", ")
+      << "\nonly here: " << absl::StrJoin(only_here, ", ");
+}
+
+}  // namespace testing
+}  // namespace kd

@@ -1,0 +1,44 @@
+// Checks shared by the model-zoo family tests: build a registered network,
+// run forward/backward, compare its state dict with the reference listing
+// (testdata/reference_state_shapes.txt), count parameters.
+#ifndef KD_TESTS_BACKBONES_ZOO_TEST_UTIL_H_
+#define KD_TESTS_BACKBONES_ZOO_TEST_UTIL_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "backbones/backbone.h"
+
+namespace kd {
+namespace testing {
+
+// The registered network `name` (fails the test if it cannot be built).
+std::unique_ptr<Backbone> MakeBackbone(const std::string& name,
+                                       int64_t num_classes = 100);
+
+// Number of trainable parameter values (what PyTorch's
+// sum(p.numel() for p in model.parameters()) counts).
+int64_t CountParameters(const torch::nn::Module& module);
+
+// Builds `name`, runs a batch of 2 random side x side images in train mode
+// and checks every output shape against the network's declared widths
+// (stage_channels, feature_dim, classes), that the outputs are finite, and
+// that a backward pass reaches every parameter.
+void ExpectForwardBackward(const std::string& name, int64_t side,
+                           int64_t num_classes = 10);
+
+// Expects the parameters and buffers of `name` (100 classes) to have exactly
+// the names and shapes of the reference network, in the reference's order.
+void ExpectStateMatchesReference(const std::string& name);
+
+// The path of a file under tests/backbones/testdata in the runfiles.
+std::string TestDataPath(const std::string& file);
+
+}  // namespace testing
+}  // namespace kd
+
+#endif  // KD_TESTS_BACKBONES_ZOO_TEST_UTIL_H_
