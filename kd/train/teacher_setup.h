@@ -1,8 +1,10 @@
 // The teacher of a distillation run: its features (a Teacher) and its
-// embedding head. Backbone teachers are rebuilt from a registered backbone
-// name plus a weights file: a checkpoint of tools/train (its "model.*"
-// entries; the teacher's trained head comes with it) or a plain state dict
-// of the backbone (e.g. torch.save(dict(model.state_dict()), f) in Python).
+// embedding head. The teacher is
+//   - a registered backbone name plus a checkpoint of tools/train (its
+//     "model.*" entries; the teacher's trained head comes with it), or
+//   - anything backbones/teacher_factory.h builds: a backbone name plus a
+//     plain state dict (teacher_best.pt, or torch.save(dict(sd), f) in
+//     Python), "torchscript:<file>" or "cache:<file>".
 #ifndef KD_TRAIN_TEACHER_SETUP_H_
 #define KD_TRAIN_TEACHER_SETUP_H_
 
@@ -22,8 +24,16 @@ struct TeacherRequest {
   std::string head_checkpoint;  // optional: head weights (state dict)
   int64_t num_classes = 10;
   int64_t embed_dim = 256;  // for a fresh head
-  int64_t input_size = 32;
+  int64_t input_size = 32;  // the run's input side (backbone teachers)
+  // A cache teacher must have been built for this data set / augmentation.
+  std::string dataset;  // "fashion_mnist/train"
+  int64_t dataset_size = 0;
+  std::string augmentation;  // DescribeAugmentation of the teacher view
+  uint64_t seed = 0;
 };
+
+// True for "torchscript:..." and "cache:..." teachers (no backbone weights).
+bool IsExternalTeacher(const std::string& teacher);
 
 struct TeacherSetup {
   std::unique_ptr<Teacher> teacher;  // frozen, eval mode

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "backbones/teacher_cache.h"
 #include "glog/logging.h"
 #include "kd/data/loader.h"
 #include "kd/plot/plot.h"
@@ -201,6 +202,16 @@ absl::Status Trainer::Impl::SetUpModels() {
     request.num_classes = num_classes;
     request.embed_dim = config.teacher_embed_dim;
     request.input_size = input_size;
+    request.dataset = config.dataset + "/train";
+    request.dataset_size = train_set->size();
+    request.seed = config.seed;
+    {
+      KD_ASSIGN_OR_RETURN(const int side, ImageSide(*train_set));
+      KD_ASSIGN_OR_RETURN(
+          ViewTransform view,
+          MakeView(side, input_size, config.augment, config.normalize));
+      request.augmentation = DescribeAugmentation(view);
+    }
     auto setup = SetUpTeacher(request);
     if (!setup.ok()) {
       return absl::Status(
