@@ -21,8 +21,8 @@ class GraphBuilder {
   // Edges between every row of `a` [Ba, D] and every row of `b` [Bb, D]:
   // [Ba, Bb]. Differentiable with respect to both. Shape mismatches are
   // INVALID_ARGUMENT.
-  virtual absl::StatusOr<torch::Tensor> CrossEdges(const torch::Tensor& a,
-                                                   const torch::Tensor& b) const = 0;
+  virtual absl::StatusOr<torch::Tensor> CrossEdges(
+      const torch::Tensor& a, const torch::Tensor& b) const = 0;
 
   // Edges among the rows of `x` [B, D]: [B, B].
   absl::StatusOr<torch::Tensor> Edges(const torch::Tensor& x) const {

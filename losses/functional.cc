@@ -1,0 +1,32 @@
+#include "losses/functional.h"
+
+#include <ATen/ATen.h>
+
+#include "graph/pairwise.h"
+
+namespace kd {
+
+torch::Tensor SoftmaxKl(const torch::Tensor& target_logits,
+                        const torch::Tensor& logits, double temperature) {
+  const torch::Tensor log_p = at::log_softmax(target_logits / temperature, 1);
+  const torch::Tensor log_q = at::log_softmax(logits / temperature, 1);
+  return (log_p.exp() * (log_p - log_q)).sum() / logits.size(0);
+}
+
+torch::Tensor LabelAwareNce(const torch::Tensor& a, const torch::Tensor& b,
+                            const torch::Tensor& labels, double temperature) {
+  constexpr double kLogEps = 1e-10;
+  const torch::Tensor cos =
+      NormaliseRows(a, 1e-12).mm(NormaliseRows(b, 1e-12).t());
+  const torch::Tensor p = at::softmax(cos / temperature, 1);
+  const torch::Tensor positive =
+      labels.unsqueeze(1).eq(labels.unsqueeze(0)).to(p.scalar_type());
+  const torch::Tensor negative = 1 - positive;
+  const torch::Tensor pos_term =
+      (-(p + kLogEps).log() * positive).sum(1) / positive.sum(1);
+  const torch::Tensor neg_term = (-(1 - p + kLogEps).log() * negative).sum(1) /
+                                 negative.sum(1).clamp_min(1);
+  return (pos_term + neg_term).mean();
+}
+
+}  // namespace kd

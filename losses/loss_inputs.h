@@ -1,0 +1,67 @@
+// Checks the loss plugins make on their inputs, with errors that name the
+// loss and the input ("ega needs teacher_embed (it was not given)"), and
+// accessors for the parts of LossInputs several losses read.
+#ifndef LOSSES_LOSS_INPUTS_H_
+#define LOSSES_LOSS_INPUTS_H_
+
+#include <torch/types.h>
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "losses/loss.h"
+
+namespace kd {
+
+// "[64, 256]".
+std::string ShapeOf(const torch::Tensor& x);
+
+// OK if x is defined and has `batch` rows; else INVALID_ARGUMENT.
+absl::Status CheckBatch(absl::string_view loss, absl::string_view what,
+                        const torch::Tensor& x, int64_t batch);
+
+// OK if a and b have the same shape; else INVALID_ARGUMENT naming both.
+absl::Status CheckSameShape(absl::string_view loss, absl::string_view what_a,
+                            const torch::Tensor& a, absl::string_view what_b,
+                            const torch::Tensor& b);
+
+// Student and teacher node embeddings [B, Ds], [B, Dt]: both defined,
+// floating, same dtype and batch; with `same_width` also Ds == Dt. The
+// teacher's is returned detached.
+struct EmbeddingPair {
+  torch::Tensor student;
+  torch::Tensor teacher;  // detached
+};
+absl::StatusOr<EmbeddingPair> StudentTeacherEmbeddings(absl::string_view loss,
+                                                       const LossInputs& inputs,
+                                                       bool same_width);
+
+// The same for the backbones' pooled features (LossInputs::student->pooled,
+// teacher->pooled): "crd needs student pooled features".
+absl::StatusOr<EmbeddingPair> StudentTeacherPooled(absl::string_view loss,
+                                                   const LossInputs& inputs,
+                                                   bool same_width);
+
+// Student and teacher logits, both [B, K]; the teacher's detached.
+absl::StatusOr<EmbeddingPair> StudentTeacherLogits(absl::string_view loss,
+                                                   const LossInputs& inputs);
+
+// Labels (or indices, per `what`): a defined 1-D int64 tensor of `batch`
+// entries, each in [0, limit) when limit > 0.
+absl::StatusOr<torch::Tensor> IntegerInput(absl::string_view loss,
+                                           absl::string_view what,
+                                           const torch::Tensor& x,
+                                           int64_t batch, int64_t limit);
+
+// Feature map of stage `stage` of `side` ("student" or "teacher"), [B, C, H,
+// W], from `output` (post-activation, or pre-activation with `preact`).
+absl::StatusOr<torch::Tensor> StageFeature(absl::string_view loss,
+                                           absl::string_view side,
+                                           const BackboneOutput* output,
+                                           int64_t stage, bool preact);
+
+}  // namespace kd
+
+#endif  // LOSSES_LOSS_INPUTS_H_

@@ -1,0 +1,114 @@
+#include "losses/loss_set.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "kd/status_macros.h"
+
+namespace kd {
+namespace {
+
+absl::Status Prefixed(absl::string_view prefix, const absl::Status& status) {
+  return absl::Status(status.code(), absl::StrCat(prefix, status.message()));
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<LossSet>> LossSet::Create(
+    const std::vector<std::string>& specs, const LossContext& context) {
+  std::shared_ptr<LossSet> set(new LossSet());
+  for (const std::string& joined : specs) {
+    for (absl::string_view one :
+         absl::StrSplit(joined, ';', absl::SkipWhitespace())) {
+      const std::string where = absl::StrCat("loss spec '", one, "': ");
+      absl::StatusOr<PluginSpec> parsed = ParsePluginSpec(one);
+      if (!parsed.ok()) return Prefixed(where, parsed.status());
+      WeightedLoss entry;
+      if (std::optional<std::string> w = parsed->Take("weight")) {
+        if (!absl::SimpleAtod(*w, &entry.weight) ||
+            !std::isfinite(entry.weight)) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, "weight '", *w, "' is not a finite number"));
+        }
+      }
+      entry.spec = parsed->name;
+      for (size_t i = 0; i < parsed->args.size(); ++i) {
+        absl::StrAppend(&entry.spec, i == 0 ? ":" : ",", parsed->args[i].first,
+                        "=", parsed->args[i].second);
+      }
+      absl::StatusOr<std::unique_ptr<Loss>> loss =
+          Loss::Registry::Global().Create(*parsed, context);
+      if (!loss.ok()) return Prefixed(where, loss.status());
+      entry.name = parsed->name;
+      for (int n = 2; set->named_children().contains(entry.name); ++n) {
+        entry.name = absl::StrCat(parsed->name, "_", n);
+      }
+      entry.loss = set->register_module(
+          entry.name, std::shared_ptr<Loss>(std::move(loss).value()));
+      set->losses_.push_back(std::move(entry));
+    }
+  }
+  if (set->losses_.empty()) {
+    return absl::InvalidArgumentError(
+        "no loss given: expected at least one spec such as 'ce' or "
+        "'ce:weight=1;ega:node=0.8,edge=0.24'");
+  }
+  return set;
+}
+
+absl::StatusOr<LossSetValue> LossSet::Compute(const LossInputs& inputs) {
+  LossSetValue result;
+  const auto check_finite = [](const std::string& loss, const std::string& term,
+                               const torch::Tensor& t) -> absl::Status {
+    if (!t.defined() || t.numel() != 1) {
+      return absl::InternalError(
+          absl::StrCat("loss '", loss, "' term '", term, "' is not a scalar"));
+    }
+    const double v = t.item<double>();
+    if (!std::isfinite(v)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "loss '", loss, "' term '", term, "' is not finite (", v, ")"));
+    }
+    return absl::OkStatus();
+  };
+  for (const WeightedLoss& entry : losses_) {
+    absl::StatusOr<LossValue> value = entry.loss->Compute(inputs);
+    if (!value.ok()) {
+      return Prefixed(absl::StrCat("loss '", entry.name, "': "),
+                      value.status());
+    }
+    KD_RETURN_IF_ERROR(check_finite(entry.name, "total", value->total));
+    result.terms.emplace_back(entry.name, value->total.detach());
+    for (const auto& [term, tensor] : value->terms) {
+      KD_RETURN_IF_ERROR(check_finite(entry.name, term, tensor));
+      result.terms.emplace_back(absl::StrCat(entry.name, "/", term),
+                                tensor.detach());
+    }
+    const torch::Tensor weighted = value->total * entry.weight;
+    result.total = result.total.defined() ? result.total + weighted : weighted;
+  }
+  return result;
+}
+
+std::string LossSet::Describe() const {
+  std::string out;
+  for (const WeightedLoss& entry : losses_) {
+    absl::StrAppend(&out, out.empty() ? "" : " + ", entry.weight, " * ",
+                    entry.spec);
+  }
+  return out;
+}
+
+std::string LossSet::Help() {
+  return absl::StrCat(
+      Loss::Registry::Global().Help(),
+      "  every loss spec also takes weight (double, default 1): the loss's "
+      "factor in the total; separate several specs with ';'\n");
+}
+
+}  // namespace kd
