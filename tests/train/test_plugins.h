@@ -6,8 +6,8 @@
 //                            split draws other noise.
 //   backbone "test_tiny_cnn" conv(3->w)+BN+ReLU, conv stride 2 (w->2w)+BN+
 //                            ReLU, global average pool, fc; option width.
-//   loss     "test_nan"      0 * student_embed.sum() until step `after`
-//                            (calls counted), then a NaN term "boom".
+//   loss     "test_nan"      total 0 * student_embed.sum(); its part "boom"
+//                            is 0 for `after` calls, then NaN.
 #ifndef KD_TESTS_TRAIN_TEST_PLUGINS_H_
 #define KD_TESTS_TRAIN_TEST_PLUGINS_H_
 

@@ -160,6 +160,52 @@ TEST(TrainerTest, ResumeAfterStopEqualsUnbrokenRun) {
   ExpectSameMetrics(straight.out_dir, broken.out_dir);
 }
 
+// Distillation: the teacher head (and, simultaneous, its optimiser) and
+// the EGA loss are part of the resumed state.
+TEST(TrainerTest, DistillationResumeEqualsUnbroken) {
+  RunConfig teacher = TeacherConfig(TempDir("distil_teacher"));
+  teacher.teacher = "test_tiny_cnn:width=6";
+  teacher.epochs = 2;
+  teacher.schedule.epochs = 2;
+  MustRun(teacher);
+  for (TrainMode mode : {TrainMode::kSimultaneous, TrainMode::kSequential}) {
+    SCOPED_TRACE(TrainModeName(mode));
+    auto student = [&](const std::string& name) {
+      RunConfig c = TeacherConfig(TempDir(name + TrainModeName(mode)));
+      c.mode = mode;
+      c.student = "test_tiny_cnn";
+      c.teacher = "test_tiny_cnn:width=6";
+      c.teacher_checkpoint = teacher.out_dir + "/best.pt";
+      c.losses = {"ce", "ega:node=0.8,edge=0.24"};
+      c.epochs = 3;
+      c.schedule.epochs = 3;
+      return c;
+    };
+    RunConfig straight = student("d_straight_");
+    const RunResult unbroken = MustRun(straight);
+    EXPECT_GE(unbroken.teacher_top1, 0);
+    RunConfig broken = student("d_broken_");
+    broken.stop_after_epochs = 1;
+    MustRun(broken);
+    broken.stop_after_epochs = 0;
+    broken.resume = true;
+    MustRun(broken);
+    ExpectSameCheckpoint(straight.out_dir + "/checkpoint.pt",
+                         broken.out_dir + "/checkpoint.pt");
+    ExpectSameMetrics(straight.out_dir, broken.out_dir);
+    auto state = LoadTensorMap(straight.out_dir + "/checkpoint.pt");
+    ASSERT_TRUE(state.ok());
+    EXPECT_TRUE(state->count("teacher_head.embed.weight"));
+    // Only the simultaneous teacher head trains (and has momentum).
+    EXPECT_EQ(state->count("teacher_head_opt.embed.weight"),
+              mode == TrainMode::kSimultaneous ? 1u : 0u);
+    auto records = MetricsLog(straight.out_dir).ReadAll();
+    ASSERT_TRUE(records.ok());
+    EXPECT_GT(records->back().Get("train_ega/node", -1), 0);
+    EXPECT_GT(records->back().Get("train_ega/edge", -1), 0);
+  }
+}
+
 TEST(TrainerTest, NonFiniteLossNamesTermEpochAndStep) {
   RunConfig config = TeacherConfig(TempDir("nan"));
   config.losses = {"ce", "test_nan:after=3"};
@@ -167,6 +213,7 @@ TEST(TrainerTest, NonFiniteLossNamesTermEpochAndStep) {
   ASSERT_TRUE(trainer.ok()) << trainer.status();
   auto result = (*trainer)->Run();
   ASSERT_FALSE(result.ok());
+  EXPECT_THAT(std::string(result.status().message()), HasSubstr("test_nan"));
   EXPECT_THAT(std::string(result.status().message()), HasSubstr("boom"));
   EXPECT_THAT(std::string(result.status().message()),
               HasSubstr("epoch 1/4, step 4/"));
