@@ -60,6 +60,8 @@ DEFINE_int32(threads, 0, "libtorch intra-op threads; 0: all cores");
 
 namespace {
 
+using Points = std::vector<std::array<double, 2>>;
+
 struct Setup {
   kd::Network network;
   std::shared_ptr<const kd::Dataset> dataset;
@@ -171,7 +173,7 @@ absl::Status Dump(Setup& setup) {
   };
   setup.tsne.progress_every = 250;
   KD_ASSIGN_OR_RETURN(
-      std::vector<std::array<double, 2>> xy,
+      Points xy,
       kd::tsne::RunTsne(data, static_cast<int>(n),
                         static_cast<int>(reduced.size(1)), setup.tsne));
   KD_RETURN_IF_ERROR(
