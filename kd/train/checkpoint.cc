@@ -1,14 +1,11 @@
 #include "kd/train/checkpoint.h"
 
-#include <torch/csrc/jit/serialization/pickle.h>
-
-#include <cstdio>
 #include <fstream>
-#include <iterator>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "backbones/state_dict.h"
 
 namespace kd {
 namespace {
@@ -17,85 +14,23 @@ std::string ShapeString(const torch::Tensor& t) {
   return absl::StrCat("[", absl::StrJoin(t.sizes(), ","), "]");
 }
 
-// "a, b, c and 7 more".
-std::string ListSome(const std::vector<std::string>& items) {
-  constexpr size_t kMax = 8;
-  std::vector<std::string> shown(items.begin(),
-                                 items.begin() + std::min(items.size(), kMax));
-  std::string out = absl::StrJoin(shown, ", ");
-  if (items.size() > kMax) {
-    absl::StrAppend(&out, " and ", items.size() - kMax, " more");
-  }
-  return out;
-}
-
 }  // namespace
 
 absl::Status SaveTensorMap(const std::string& path, const TensorMap& tensors) {
-  c10::Dict<std::string, at::Tensor> dict;
+  TensorDict cpu;
   for (const auto& [name, tensor] : tensors) {
-    dict.insert(name, tensor.detach().to(torch::kCPU).contiguous());
+    cpu[name] = tensor.detach().to(torch::kCPU).contiguous();
   }
-  std::vector<char> bytes;
-  try {
-    bytes = torch::jit::pickle_save(dict);
-  } catch (const std::exception& e) {
-    return absl::InternalError(
-        absl::StrCat("cannot serialise checkpoint ", path, ": ", e.what()));
-  }
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      return absl::InternalError(absl::StrCat("cannot write ", tmp));
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return absl::InternalError(
-        absl::StrCat("cannot rename ", tmp, " to ", path));
-  }
-  return absl::OkStatus();
+  return WriteTensorDict(cpu, path);
 }
 
 absl::StatusOr<TensorMap> LoadTensorMap(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  std::ifstream probe(path, std::ios::binary);
+  if (!probe) {
     return absl::NotFoundError(
         absl::StrCat("checkpoint ", path, ": no such file or not readable"));
   }
-  std::vector<char> bytes((std::istreambuf_iterator<char>(in)),
-                          std::istreambuf_iterator<char>());
-  c10::IValue value;
-  try {
-    value = torch::jit::pickle_load(bytes);
-  } catch (const std::exception& e) {
-    std::string what = e.what();
-    what = what.substr(0, what.find('\n'));
-    return absl::InvalidArgumentError(absl::StrCat(
-        "checkpoint ", path,
-        ": not a tensor dictionary written by this library or torch.save (",
-        what, ")"));
-  }
-  if (!value.isGenericDict()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "checkpoint ", path, ": expected a dictionary of tensors, found ",
-        value.tagKind()));
-  }
-  TensorMap out;
-  for (const auto& entry : value.toGenericDict()) {
-    if (!entry.key().isString() || !entry.value().isTensor()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("checkpoint ", path,
-                       ": expected string keys and tensor values, found ",
-                       entry.key().tagKind(), " -> ", entry.value().tagKind()));
-    }
-    out[entry.key().toStringRef()] = entry.value().toTensor();
-  }
-  return out;
+  return ReadStateDict(path);
 }
 
 void AddModuleState(const torch::nn::Module& module, const std::string& prefix,
@@ -111,54 +46,16 @@ void AddModuleState(const torch::nn::Module& module, const std::string& prefix,
 absl::Status LoadModuleState(const TensorMap& in, const std::string& prefix,
                              const std::string& source,
                              torch::nn::Module* module) {
-  std::vector<std::pair<std::string, torch::Tensor>> targets;
-  for (const auto& p : module->named_parameters(true)) {
-    targets.emplace_back(p.key(), p.value());
-  }
-  for (const auto& b : module->named_buffers(true)) {
-    targets.emplace_back(b.key(), b.value());
-  }
-  std::vector<std::string> missing, misshaped, unexpected;
-  std::map<std::string, bool> known;
-  for (const auto& [name, tensor] : targets) {
-    known[prefix + name] = true;
-    auto it = in.find(prefix + name);
-    if (it == in.end()) {
-      missing.push_back(prefix + name);
-    } else if (!it->second.sizes().equals(tensor.sizes())) {
-      misshaped.push_back(absl::StrCat(prefix, name, " (file ",
-                                       ShapeString(it->second), ", model ",
-                                       ShapeString(tensor), ")"));
-    }
-  }
+  TensorDict entries;
   for (auto it = in.lower_bound(prefix);
        it != in.end() && absl::StartsWith(it->first, prefix); ++it) {
-    if (!known.count(it->first)) unexpected.push_back(it->first);
+    entries[it->first.substr(prefix.size())] = it->second;
   }
-  if (!missing.empty() || !misshaped.empty() || !unexpected.empty()) {
-    std::vector<std::string> parts;
-    if (!misshaped.empty()) {
-      parts.push_back(
-          absl::StrCat(misshaped.size(), " mis-shaped: ", ListSome(misshaped)));
-    }
-    if (!missing.empty()) {
-      parts.push_back(
-          absl::StrCat(missing.size(), " missing: ", ListSome(missing)));
-    }
-    if (!unexpected.empty()) {
-      parts.push_back(absl::StrCat(unexpected.size(),
-                                   " unexpected: ", ListSome(unexpected)));
-    }
-    return absl::InvalidArgumentError(
-        absl::StrCat("checkpoint ", source, " does not match the model",
-                     prefix.empty() ? "" : absl::StrCat(" (", prefix, "*)"),
-                     " (another architecture?): ", absl::StrJoin(parts, "; ")));
-  }
-  torch::NoGradGuard no_grad;
-  for (auto& [name, tensor] : targets) {
-    tensor.copy_(in.at(prefix + name));
-  }
-  return absl::OkStatus();
+  return LoadStateDict(*module, entries,
+                       prefix.empty()
+                           ? absl::StrCat("checkpoint ", source)
+                           : absl::StrCat("checkpoint ", source, " (entries ",
+                                          prefix, "*, another architecture?)"));
 }
 
 void AddSgdState(const torch::optim::SGD& optimizer,

@@ -1,9 +1,9 @@
 // Checkpoint files: one flat, name-ordered dictionary of tensors per file
-// (a torch pickle, so Python reads it with torch.load too), written
-// atomically (temporary file + rename), and helpers that move module
-// parameters/buffers and SGD momentum buffers in and out of it by name.
-// Loading into a module of another architecture is an error that lists the
-// missing, unexpected and mis-shaped tensors.
+// (a plain pickled dict, so Python reads it with torch.load too), written
+// atomically (temporary file + rename) by backbones/state_dict.h, and
+// helpers that move module parameters/buffers and SGD momentum buffers in
+// and out of it by name. Loading into a module of another architecture is an
+// error that lists the missing, unexpected and mis-shaped tensors.
 #ifndef KD_TRAIN_CHECKPOINT_H_
 #define KD_TRAIN_CHECKPOINT_H_
 
@@ -35,10 +35,12 @@ absl::StatusOr<TensorMap> LoadTensorMap(const std::string& path);
 void AddModuleState(const torch::nn::Module& module, const std::string& prefix,
                     TensorMap* out);
 
-// Copies "<prefix><name>" entries into `module`'s parameters and buffers.
-// Every tensor of the module must be present with its shape, and no other
-// "<prefix>..." entry may exist; otherwise nothing is copied and the error
-// (naming `source`) lists the missing, unexpected and mis-shaped tensors.
+// Copies "<prefix><name>" entries into `module`'s parameters and buffers
+// (backbones' LoadStateDict on the entries under `prefix`): every tensor of
+// the module must be present with its shape, and no other "<prefix>..."
+// entry may exist; otherwise nothing is copied and the error (naming
+// `source` and `prefix`) lists the missing, unexpected and mis-shaped
+// tensors.
 absl::Status LoadModuleState(const TensorMap& in, const std::string& prefix,
                              const std::string& source,
                              torch::nn::Module* module);

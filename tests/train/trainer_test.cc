@@ -233,9 +233,9 @@ TEST(TrainerTest, TeacherOfAnotherArchitectureIsAClearError) {
   auto trainer = Trainer::Create(student);
   ASSERT_FALSE(trainer.ok());
   const std::string message(trainer.status().message());
-  EXPECT_THAT(message, HasSubstr("mis-shaped"));
-  EXPECT_THAT(message, HasSubstr("model.backbone.conv1.weight (file [4,3,3,3], "
-                                 "model [6,3,3,3])"));
+  EXPECT_THAT(message, HasSubstr("model.backbone.*"));
+  EXPECT_THAT(message, HasSubstr("with another shape: conv1.weight (file [4, "
+                                 "3, 3, 3], model [6, 3, 3, 3])"));
   EXPECT_THAT(message, HasSubstr(teacher.out_dir + "/best.pt"));
 }
 
