@@ -1,5 +1,6 @@
 // The "cifar10" data set: the official binary version (cifar-10-batches-bin).
 // Layout: see cifar_format.h.
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>

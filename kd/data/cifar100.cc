@@ -1,5 +1,6 @@
 #include "kd/data/cifar100.h"
 
+#include <limits>
 #include <memory>
 #include <utility>
 

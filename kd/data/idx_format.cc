@@ -38,12 +38,14 @@ absl::StatusOr<IdxArray> ParseIdx(absl::string_view bytes, int expected_rank,
     const uint32_t dim = (uint32_t{q[0]} << 24) | (uint32_t{q[1]} << 16) |
                          (uint32_t{q[2]} << 8) | q[3];
     array.dims.push_back(dim);
-    total *= dim;  // <= (2^32)^3 only overflows for rank > 2 with huge dims:
-    if (total > (uint64_t{1} << 40)) {
+    // Checked before multiplying, so that the product cannot wrap around.
+    constexpr uint64_t kMaxElements = uint64_t{1} << 40;
+    if (dim != 0 && total > kMaxElements / dim) {
       return absl::DataLossError(absl::StrCat(
           "'", name, "': IDX dimensions are implausibly large (dimension ", d,
           " is ", dim, ")"));
     }
+    total *= dim;
   }
   const uint64_t payload = bytes.size() - header;
   if (payload != total) {

@@ -1,5 +1,6 @@
 #include "kd/data/in_memory_dataset.h"
 
+#include <algorithm>
 #include <map>
 #include <utility>
 

@@ -45,6 +45,8 @@ struct LoaderOptions {
   std::optional<ViewTransform> teacher_view;
 };
 
+// One consumer thread calls StartEpoch/Next; the loader's own workers are
+// internal. The data set's Get() is called from the workers concurrently.
 class DataLoader {
  public:
   static absl::StatusOr<std::unique_ptr<DataLoader>> Create(

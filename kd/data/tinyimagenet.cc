@@ -143,6 +143,13 @@ class TinyImageNetReader {
         paths.push_back(JoinPath(images_dir, fields[0]));
         labels.push_back(it->second);
       }
+      // Images without an annotation are not part of the split; say so.
+      absl::StatusOr<std::vector<std::string>> listed =
+          data_internal::ListDirectory(images_dir);
+      LOG_IF(WARNING, listed.ok() && listed->size() != paths.size())
+          << "tinyimagenet: '" << images_dir << "' has " << listed->size()
+          << " entries but '" << annotations_file << "' annotates "
+          << paths.size() << " images; only annotated images are read";
     } else {
       KD_ASSIGN_OR_RETURN(paths,
                           JpegsIn(JoinPath(JoinPath(dir, "test"), "images")));

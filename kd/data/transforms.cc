@@ -9,10 +9,14 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "kd/options.h"
 #include "kd/status_macros.h"
 
 namespace kd {
 namespace {
+
+// Largest side a view may have (keeps side * side * channels in int range).
+constexpr int kMaxSide = 1 << 14;
 
 std::vector<float> Average(const std::vector<float>& values) {
   float sum = 0;
@@ -23,7 +27,7 @@ std::vector<float> Average(const std::vector<float>& values) {
 absl::StatusOr<std::vector<float>> ParseFloats(absl::string_view text,
                                                absl::string_view whole) {
   std::vector<float> values;
-  for (absl::string_view part : absl::StrSplit(text, ',')) {
+  for (absl::string_view part : absl::StrSplit(text, absl::ByAnyChar(",;"))) {
     float value;
     if (!absl::SimpleAtof(absl::StripAsciiWhitespace(part), &value) ||
         !std::isfinite(value)) {
@@ -135,6 +139,52 @@ absl::StatusOr<Normalization> Normalization::FromName(const std::string& name) {
   return normalization;
 }
 
+absl::StatusOr<ViewTransform> ParseViewTransform(const std::string& spec) {
+  static const OptionSchema* const schema = new OptionSchema{
+      {"channels", OptionType::kInt, "3", "output channels (1 or 3)"},
+      {"pad_to", OptionType::kInt, "0", "centred zero padding to this side"},
+      {"crop", OptionType::kInt, "0", "random crop side"},
+      {"padding", OptionType::kInt, "0", "zero padding before the crop"},
+      {"flip", OptionType::kBool, "false", "random horizontal flip"},
+      {"resize", OptionType::kInt, "0", "final side"},
+      {"mode", OptionType::kString, "bilinear", "bilinear or bicubic"},
+      {"norm", OptionType::kString, "none", "normalisation preset or values"},
+  };
+  KD_ASSIGN_OR_RETURN(PluginSpec parsed, ParsePluginSpec("view:" + spec));
+  KD_ASSIGN_OR_RETURN(Options options,
+                      Options::Create("view", *schema, parsed.args));
+  for (const char* key : {"pad_to", "crop", "padding", "resize"}) {
+    if (options.GetInt(key) < 0 || options.GetInt(key) > kMaxSide) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("view '", spec, "': ", key, "=", options.GetInt(key),
+                       ", expected a size in [0, ", kMaxSide, "]"));
+    }
+  }
+  ViewTransform view;
+  view.output_channels = options.GetInt("channels");
+  view.pad_to = options.GetInt("pad_to");
+  view.crop_size = options.GetInt("crop");
+  view.crop_padding = options.GetInt("padding");
+  view.horizontal_flip = options.GetBool("flip");
+  view.resize_to = options.GetInt("resize");
+  const std::string& mode = options.GetString("mode");
+  if (mode == "bicubic") {
+    view.resize_mode = ResizeMode::kBicubic;
+  } else if (mode != "bilinear") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("view '", spec, "': mode is '", mode,
+                     "', expected bilinear or bicubic"));
+  }
+  KD_ASSIGN_OR_RETURN(view.normalization,
+                      Normalization::FromName(options.GetString("norm")));
+  if (view.output_channels != 1 && view.output_channels != 3) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("view '", spec, "': channels is ", view.output_channels,
+                     ", expected 1 or 3"));
+  }
+  return view;
+}
+
 int ViewTransform::OutputSide(int input_side) const {
   if (resize_to > 0) return resize_to;
   if (crop_size > 0) return crop_size;
@@ -173,10 +223,11 @@ void Resize(const float* in, int channels, int in_h, int in_w, int out_h,
     for (int y = 0; y < out_h; ++y) {
       const int* idx = &y_taps.index[y * y_taps.taps];
       const float* w = &y_taps.weight[y * y_taps.taps];
-      float* dst = out_plane + static_cast<size_t>(y) * out_w;
+      float* __restrict__ dst = out_plane + static_cast<size_t>(y) * out_w;
       std::fill(dst, dst + out_w, 0.0f);
       for (int k = 0; k < y_taps.taps; ++k) {
-        const float* src = rows.data() + static_cast<size_t>(idx[k]) * out_w;
+        const float* __restrict__ src =
+            rows.data() + static_cast<size_t>(idx[k]) * out_w;
         const float wk = w[k];
         for (int x = 0; x < out_w; ++x) dst[x] += wk * src[x];
       }
@@ -202,11 +253,14 @@ absl::Status ApplyTransform(const ViewTransform& t, const Image& image,
                      ", expected 1 or 3"));
   }
   if (t.pad_to < 0 || t.crop_size < 0 || t.crop_padding < 0 ||
-      t.resize_to < 0) {
+      t.resize_to < 0 || t.pad_to > kMaxSide || t.crop_size > kMaxSide ||
+      t.crop_padding > kMaxSide || t.resize_to > kMaxSide ||
+      image.height > kMaxSide || image.width > kMaxSide) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "transform: negative geometry (pad_to=", t.pad_to,
+        "transform: sizes must be in [0, ", kMaxSide, "], got image ",
+        image.height, "x", image.width, ", pad_to=", t.pad_to,
         ", crop_size=", t.crop_size, ", crop_padding=", t.crop_padding,
-        ", resize_to=", t.resize_to, ")"));
+        ", resize_to=", t.resize_to));
   }
   if (t.crop_padding > 0 && t.crop_size == 0) {
     return absl::InvalidArgumentError(
@@ -301,9 +355,11 @@ absl::Status ApplyTransform(const ViewTransform& t, const Image& image,
     const int out_plane = side * side;
     for (int c = 0; c < oc; ++c) {
       const float mean = t.normalization.mean[norm_size == 1 ? 0 : c];
-      const float std = t.normalization.std[norm_size == 1 ? 0 : c];
+      // Multiplying by 1/std is within 1 ulp of torchvision's division and
+      // several times faster (the teacher view has 150k values).
+      const float inv_std = 1.0f / t.normalization.std[norm_size == 1 ? 0 : c];
       float* p = out + static_cast<size_t>(c) * out_plane;
-      for (int i = 0; i < out_plane; ++i) p[i] = (p[i] - mean) / std;
+      for (int i = 0; i < out_plane; ++i) p[i] = (p[i] - mean) * inv_std;
     }
   }
   return absl::OkStatus();

@@ -65,6 +65,17 @@ absl::Status ApplyTransform(const ViewTransform& transform, const Image& image,
 // The result must be square: a non-square input needs crop_size or
 // resize_to.
 
+// Parses a view from a flag value such as
+//   "crop=32,padding=4,flip=true,norm=cifar"        (CIFAR training view)
+//   "channels=3,pad_to=32,norm=fashion_mnist"        (28x28 grey -> 3x32x32)
+//   "resize=224,mode=bicubic,norm=clip"              (EGA teacher view)
+// Keys: channels (1 or 3, default 3), pad_to, crop, padding, flip (bool),
+// resize, mode (bilinear | bicubic), norm (a Normalization::FromName name;
+// explicit values separated by ';' here, e.g. norm=0.5;0.5;0.5/0.2;0.2;0.2).
+// "" is the identity view. Unknown keys and bad values are
+// INVALID_ARGUMENT.
+absl::StatusOr<ViewTransform> ParseViewTransform(const std::string& spec);
+
 // Resizes planar float channels [channels, in_h, in_w] to [channels, out_h,
 // out_w] exactly as torch.nn.functional.interpolate(mode="bilinear" or
 // "bicubic", align_corners=False, antialias=False) does on float input:

@@ -96,9 +96,15 @@ TEST(MnistTest, Errors) {
   WriteFile(dir + "/train-labels-idx1-ubyte.gz", gz.substr(0, gz.size() - 6));
   EXPECT_THAT(Open("mnist", dir, "train").status().ToString(),
               HasSubstr("truncated gzip stream"));
-  // Non-byte IDX type (0x0D = float).
   std::filesystem::remove(dir + "/train-labels-idx1-ubyte.gz");
   WriteFile(dir + "/train-labels-idx1-ubyte", IdxFile({3}, {5, 1, 0}));
+  // Dimensions whose product wraps around 2^64 (2^20 * 2^20 * 2^24) with
+  // no data: must not be taken for an empty payload.
+  WriteFile(dir + "/train-images-idx3-ubyte",
+            IdxFile({1u << 20, 1u << 20, 1u << 24}, ""));
+  EXPECT_THAT(Open("mnist", dir, "train").status().ToString(),
+              HasSubstr("IDX dimensions are implausibly large"));
+  // Non-byte IDX type (0x0D = float).
   std::string floats = IdxFile({3, 2, 3}, ImagesData());
   floats[2] = 0x0d;
   WriteFile(dir + "/train-images-idx3-ubyte", floats);
