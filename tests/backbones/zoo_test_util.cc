@@ -9,6 +9,7 @@
 
 #include <torch/autograd.h>
 #include <torch/nn/module.h>
+#include <torch/utils.h>
 
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
@@ -44,6 +45,9 @@ void ExpectForwardBackward(const std::string& name, int64_t side,
                            int64_t num_classes) {
   SCOPED_TRACE(name + " at " + std::to_string(side) + "x" +
                std::to_string(side));
+  // Batch-2 work gains nothing from a second thread, and OpenMP threads
+  // spinning on a shared, loaded machine make it several times slower.
+  torch::set_num_threads(1);
   std::unique_ptr<Backbone> net = MakeBackbone(name, num_classes);
   ASSERT_NE(net, nullptr);
   net->train();

@@ -5,6 +5,9 @@
       statistics (two train-mode passes), and writes
         DIR/NET.state.pt  torch.save(dict(model.state_dict()))  (plain dict)
         DIR/NET.io.pt     {"input": x, "logits": eval-mode logits of x}
+      and for the first NET also NET.ordered.pt (an OrderedDict state dict),
+      NET.nested.pt ({"epoch": 3, "model": state}) and NET.dataparallel.pt
+      (names prefixed "module.").
   interop.py check DIR NET...   For each NET, reads DIR/NET.cc_state.pt (written
       by SavePyTorchLoadable) with torch.jit.load(...).state_dict(), loads it
       into the reference network with load_state_dict(strict=True), runs it in
@@ -51,6 +54,14 @@ def export(out_dir, names):
                    os.path.join(out_dir, name + '.state.pt'))
         torch.save({'input': x, 'logits': logits},
                    os.path.join(out_dir, name + '.io.pt'))
+        if i == 0:  # the other ways users save state dicts, for the first
+            state = dict(model.state_dict())
+            torch.save(model.state_dict(),  # an OrderedDict: unreadable
+                       os.path.join(out_dir, name + '.ordered.pt'))
+            torch.save({'epoch': 3, 'model': state},  # a checkpoint dict
+                       os.path.join(out_dir, name + '.nested.pt'))
+            torch.save({'module.' + k: v for k, v in state.items()},
+                       os.path.join(out_dir, name + '.dataparallel.pt'))
 
 
 def check(in_dir, names):
@@ -67,5 +78,6 @@ def check(in_dir, names):
 
 
 if __name__ == '__main__':
+    torch.set_num_threads(1)  # small batches; extra threads only spin
     command, directory, networks = sys.argv[1], sys.argv[2], sys.argv[3:]
     {'export': export, 'check': check}[command](directory, networks)
