@@ -1,0 +1,40 @@
+// Test helpers: the reference values of testdata/reference.json (written by
+// testdata/gen_reference.py with PyTorch) and a runner that checks a loss
+// plugin's terms and gradients against them in double precision.
+#ifndef TESTS_LOSSES_REFERENCE_CASES_H_
+#define TESTS_LOSSES_REFERENCE_CASES_H_
+
+#include <torch/types.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "losses/loss.h"
+
+namespace kd {
+namespace testing {
+
+// The parsed reference file.
+const nlohmann::json& ReferenceData();
+
+// A nested JSON list of numbers as a double (or int64) tensor.
+torch::Tensor TensorFromJson(const nlohmann::json& value,
+                             torch::ScalarType dtype = torch::kDouble);
+
+// Runs every reference case whose spec names `loss` through the registry
+// and checks total, terms and gradients (relative tolerance 1e-9). Returns
+// how many cases ran (a test expects > 0).
+int CheckReferenceCases(const std::string& loss);
+
+// Creates a registered loss (in double precision when `dtype` is double).
+std::shared_ptr<Loss> MakeLoss(const std::string& spec,
+                               const LossContext& context = {},
+                               torch::ScalarType dtype = torch::kDouble);
+
+// True if every element of t is finite.
+bool AllFinite(const torch::Tensor& t);
+
+}  // namespace testing
+}  // namespace kd
+
+#endif  // TESTS_LOSSES_REFERENCE_CASES_H_
