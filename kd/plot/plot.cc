@@ -361,23 +361,31 @@ absl::Status WriteScatterPng(const std::string& path,
   }
   cairo_restore(cr);
 
-  // Legend: one row per class present.
+  // Legend: one row per class present, in as many columns as it takes to
+  // keep rows >= 9 px (CIFAR-100 has 100 classes).
   const int rows =
       static_cast<int>(std::count(present.begin(), present.end(), true));
   const double legend_left = f.left + f.width + 18;
-  const double text_width = options.width - legend_left - 28;
-  const double row_h = std::clamp(f.height / std::max(rows, 1), 9.0, 24.0);
+  const double legend_width = options.width - legend_left - 10;
+  const int rows_per_column = std::max(1, static_cast<int>(f.height / 9.0));
+  const int columns = (rows + rows_per_column - 1) / rows_per_column;
+  const int column_rows = (rows + columns - 1) / std::max(columns, 1);
+  const double column_width = legend_width / std::max(columns, 1);
+  const double row_h =
+      std::clamp(f.height / std::max(column_rows, 1), 9.0, 24.0);
   const double font = std::min(13.0, row_h * 0.75);
-  double y = f.top + row_h / 2;
+  int row = 0;
   for (size_t c = 0; c < class_names.size(); ++c) {
     if (!present[c]) continue;
+    const double x = legend_left + (row / column_rows) * column_width;
+    const double y = f.top + row_h / 2 + (row % column_rows) * row_h;
     SetColor(cr, PaletteColor(static_cast<int>(c)));
-    cairo_arc(cr, legend_left + 6, y, std::min(6.0, row_h * 0.35), 0, 2 * M_PI);
+    cairo_arc(cr, x + 6, y, std::min(6.0, row_h * 0.35), 0, 2 * M_PI);
     cairo_fill(cr);
     SetGrey(cr, 0.1);
-    DrawText(cr, Fit(cr, class_names[c], font, text_width), legend_left + 18, y,
+    DrawText(cr, Fit(cr, class_names[c], font, column_width - 24), x + 18, y,
              font, Align::kLeft);
-    y += row_h;
+    ++row;
   }
   SetGrey(cr, 0.05);
   DrawText(cr, options.title, options.width / 2.0, f.top / 2, 17,

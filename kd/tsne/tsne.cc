@@ -10,10 +10,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <numeric>
 #include <queue>
 #include <random>
+#include <thread>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -31,6 +33,32 @@ double SquaredDistance(const float* a, const float* b, int dim) {
     const double diff = static_cast<double>(a[d]) - b[d];
     sum += diff * diff;
   }
+  return sum;
+}
+
+// Runs fn(begin, end) on `threads` contiguous slices of [0, n), the first on
+// the calling thread. Callers write per-index results only, and reduce them
+// in index order afterwards, so results do not depend on the thread count.
+void ParallelFor(int n, int threads, const std::function<void(int, int)>& fn) {
+  threads = std::max(1, std::min(threads, n));
+  if (threads == 1) {
+    fn(0, n);
+    return;
+  }
+  const int chunk = (n + threads - 1) / threads;
+  std::vector<std::thread> workers;
+  for (int t = 1; t < threads; ++t) {
+    const int begin = t * chunk, end = std::min(n, begin + chunk);
+    if (begin < end) workers.emplace_back(fn, begin, end);
+  }
+  fn(0, std::min(n, chunk));
+  for (std::thread& w : workers) w.join();
+}
+
+// Sum of values in index order.
+double OrderedSum(const std::vector<double>& values) {
+  double sum = 0;
+  for (double v : values) sum += v;
   return sum;
 }
 
@@ -303,22 +331,24 @@ double CalibrateRow(const double* sq_dist, int m, double perplexity,
 
 std::vector<double> ExactConditionalP(const std::vector<float>& data, int n,
                                       int dim, double perplexity,
-                                      double tolerance) {
+                                      double tolerance, int num_threads) {
   std::vector<double> p(static_cast<size_t>(n) * n, 0.0);
-  std::vector<double> dist(n > 0 ? n - 1 : 0), row(n > 0 ? n - 1 : 0);
-  for (int i = 0; i < n; ++i) {
-    int m = 0;
-    for (int j = 0; j < n; ++j) {
-      if (j == i) continue;
-      dist[m++] = SquaredDistance(&data[static_cast<size_t>(i) * dim],
-                                  &data[static_cast<size_t>(j) * dim], dim);
+  ParallelFor(n, num_threads, [&](int begin, int end) {
+    std::vector<double> dist(n > 0 ? n - 1 : 0), row(n > 0 ? n - 1 : 0);
+    for (int i = begin; i < end; ++i) {
+      int m = 0;
+      for (int j = 0; j < n; ++j) {
+        if (j == i) continue;
+        dist[m++] = SquaredDistance(&data[static_cast<size_t>(i) * dim],
+                                    &data[static_cast<size_t>(j) * dim], dim);
+      }
+      CalibrateRow(dist.data(), m, perplexity, tolerance, row.data());
+      m = 0;
+      for (int j = 0; j < n; ++j) {
+        if (j != i) p[static_cast<size_t>(i) * n + j] = row[m++];
+      }
     }
-    CalibrateRow(dist.data(), m, perplexity, tolerance, row.data());
-    m = 0;
-    for (int j = 0; j < n; ++j) {
-      if (j != i) p[static_cast<size_t>(i) * n + j] = row[m++];
-    }
-  }
+  });
   return p;
 }
 
@@ -331,7 +361,7 @@ namespace {
 // k + margin nearest are picked in float, then their distances are
 // recomputed in double and the best k kept in order.
 void BruteForceNeighbours(const std::vector<float>& data, int n, int dim, int k,
-                          std::vector<int>* indices,
+                          int num_threads, std::vector<int>* indices,
                           std::vector<double>* sq_distances) {
   const int candidates = std::min(k + 8, n - 1);  // margin for float rounding
   std::vector<float> transposed(static_cast<size_t>(n) * dim);
@@ -342,78 +372,86 @@ void BruteForceNeighbours(const std::vector<float>& data, int n, int dim, int k,
     }
   }
   constexpr int kBlock = 16;
-  std::vector<float> dist(static_cast<size_t>(kBlock) * n);
-  std::vector<int> order(n);
-  std::vector<std::pair<double, int>> best;
-  for (int q0 = 0; q0 < n; q0 += kBlock) {
-    const int block = std::min(kBlock, n - q0);
-    std::fill(dist.begin(), dist.begin() + static_cast<size_t>(block) * n, 0.f);
-    for (int d = 0; d < dim; ++d) {
-      const float* column = &transposed[static_cast<size_t>(d) * n];
+  const int blocks = (n + kBlock - 1) / kBlock;
+  ParallelFor(blocks, num_threads, [&](int block_begin, int block_end) {
+    std::vector<float> dist(static_cast<size_t>(kBlock) * n);
+    std::vector<int> order(n);
+    std::vector<std::pair<double, int>> best;
+    for (int blk = block_begin; blk < block_end; ++blk) {
+      const int q0 = blk * kBlock;
+      const int block = std::min(kBlock, n - q0);
+      std::fill(dist.begin(), dist.begin() + static_cast<size_t>(block) * n,
+                0.f);
+      for (int d = 0; d < dim; ++d) {
+        const float* column = &transposed[static_cast<size_t>(d) * n];
+        for (int b = 0; b < block; ++b) {
+          const float q = data[static_cast<size_t>(q0 + b) * dim + d];
+          float* out = &dist[static_cast<size_t>(b) * n];
+          for (int j = 0; j < n; ++j) {
+            const float diff = column[j] - q;
+            out[j] += diff * diff;
+          }
+        }
+      }
       for (int b = 0; b < block; ++b) {
-        const float q = data[static_cast<size_t>(q0 + b) * dim + d];
-        float* out = &dist[static_cast<size_t>(b) * n];
-        for (int j = 0; j < n; ++j) {
-          const float diff = column[j] - q;
-          out[j] += diff * diff;
+        const int i = q0 + b;
+        const float* row = &dist[static_cast<size_t>(b) * n];
+        std::iota(order.begin(), order.end(), 0);
+        std::swap(order[i], order[n - 1]);  // drop the point itself
+        std::nth_element(order.begin(), order.begin() + candidates - 1,
+                         order.end() - 1,
+                         [row](int a, int c) { return row[a] < row[c]; });
+        best.clear();
+        for (int c = 0; c < candidates; ++c) {
+          const int j = order[c];
+          best.emplace_back(
+              SquaredDistance(&data[static_cast<size_t>(i) * dim],
+                              &data[static_cast<size_t>(j) * dim], dim),
+              j);
+        }
+        std::sort(best.begin(), best.end());
+        for (int c = 0; c < k; ++c) {
+          (*indices)[static_cast<size_t>(i) * k + c] = best[c].second;
+          (*sq_distances)[static_cast<size_t>(i) * k + c] = best[c].first;
         }
       }
     }
-    for (int b = 0; b < block; ++b) {
-      const int i = q0 + b;
-      const float* row = &dist[static_cast<size_t>(b) * n];
-      std::iota(order.begin(), order.end(), 0);
-      std::swap(order[i], order[n - 1]);  // drop the point itself
-      std::nth_element(order.begin(), order.begin() + candidates - 1,
-                       order.end() - 1,
-                       [row](int a, int c) { return row[a] < row[c]; });
-      best.clear();
-      for (int c = 0; c < candidates; ++c) {
-        const int j = order[c];
-        best.emplace_back(
-            SquaredDistance(&data[static_cast<size_t>(i) * dim],
-                            &data[static_cast<size_t>(j) * dim], dim),
-            j);
-      }
-      std::sort(best.begin(), best.end());
-      for (int c = 0; c < k; ++c) {
-        (*indices)[static_cast<size_t>(i) * k + c] = best[c].second;
-        (*sq_distances)[static_cast<size_t>(i) * k + c] = best[c].first;
-      }
-    }
-  }
+  });
 }
 
 }  // namespace
 
 void NearestNeighbours(const std::vector<float>& data, int n, int dim, int k,
                        std::vector<int>* indices,
-                       std::vector<double>* sq_distances) {
+                       std::vector<double>* sq_distances, int num_threads) {
   k = std::min(k, n - 1);
   indices->assign(static_cast<size_t>(n) * k, -1);
   sq_distances->assign(static_cast<size_t>(n) * k, 0.0);
   if (k <= 0) return;
   if (dim > kMaxTreeDimensions) {
-    BruteForceNeighbours(data, n, dim, k, indices, sq_distances);
+    BruteForceNeighbours(data, n, dim, k, num_threads, indices, sq_distances);
     return;
   }
   VantagePointTree tree(data, n, dim);
-  std::vector<std::pair<double, int>> found;
-  for (int i = 0; i < n; ++i) {
-    tree.Search(i, k, &found);
-    for (int j = 0; j < k; ++j) {
-      (*indices)[static_cast<size_t>(i) * k + j] = found[j].second;
-      (*sq_distances)[static_cast<size_t>(i) * k + j] =
-          found[j].first * found[j].first;
+  ParallelFor(n, num_threads, [&](int begin, int end) {
+    std::vector<std::pair<double, int>> found;
+    for (int i = begin; i < end; ++i) {
+      tree.Search(i, k, &found);
+      for (int j = 0; j < k; ++j) {
+        (*indices)[static_cast<size_t>(i) * k + j] = found[j].second;
+        (*sq_distances)[static_cast<size_t>(i) * k + j] =
+            found[j].first * found[j].first;
+      }
     }
-  }
+  });
 }
 
 SparseMatrix SparseConditionalP(const std::vector<float>& data, int n, int dim,
-                                double perplexity, double tolerance, int k) {
+                                double perplexity, double tolerance, int k,
+                                int num_threads) {
   std::vector<int> indices;
   std::vector<double> sq;
-  NearestNeighbours(data, n, dim, k, &indices, &sq);
+  NearestNeighbours(data, n, dim, k, &indices, &sq, num_threads);
   k = std::min(k, n - 1);
   SparseMatrix p;
   p.n = n;
@@ -421,10 +459,12 @@ SparseMatrix SparseConditionalP(const std::vector<float>& data, int n, int dim,
   p.col = indices;
   p.value.resize(indices.size());
   for (int i = 0; i <= n; ++i) p.row_ptr[i] = i * k;
-  for (int i = 0; i < n; ++i) {
-    CalibrateRow(&sq[static_cast<size_t>(i) * k], k, perplexity, tolerance,
-                 &p.value[static_cast<size_t>(i) * k]);
-  }
+  ParallelFor(n, num_threads, [&](int begin, int end) {
+    for (int i = begin; i < end; ++i) {
+      CalibrateRow(&sq[static_cast<size_t>(i) * k], k, perplexity, tolerance,
+                   &p.value[static_cast<size_t>(i) * k]);
+    }
+  });
   return p;
 }
 
@@ -488,66 +528,83 @@ SparseMatrix SymmetrizeSparse(const SparseMatrix& conditional) {
 
 double ExactGradient(const std::vector<double>& p, const std::vector<double>& y,
                      int n, double exaggeration, std::vector<double>* grad,
-                     bool compute_kl) {
+                     bool compute_kl, int num_threads) {
   // Two passes over the pairs (Z, then forces) instead of an n x n buffer of
   // Student-t kernels: the same arithmetic without 8 n^2 bytes of traffic.
   auto kernel = [&y](int i, int j) {
     const double dx = y[2 * i] - y[2 * j], dy = y[2 * i + 1] - y[2 * j + 1];
     return 1.0 / (1.0 + dx * dx + dy * dy);
   };
-  double z = 0;
-  for (int i = 0; i < n; ++i) {
-    for (int j = i + 1; j < n; ++j) z += 2 * kernel(i, j);
-  }
-  grad->assign(2 * static_cast<size_t>(n), 0.0);
-  double kl = 0;
-  for (int i = 0; i < n; ++i) {
-    const double* p_row = &p[static_cast<size_t>(i) * n];
-    double gx = 0, gy = 0;
-    for (int j = 0; j < n; ++j) {
-      if (j == i) continue;
-      const double num = kernel(i, j);
-      const double q = num / z;
-      const double mult = (exaggeration * p_row[j] - q) * num;
-      gx += mult * (y[2 * i] - y[2 * j]);
-      gy += mult * (y[2 * i + 1] - y[2 * j + 1]);
-      if (compute_kl && p_row[j] > 0)
-        kl += p_row[j] * std::log(p_row[j] / std::max(q, 1e-300));
+  std::vector<double> z_row(n, 0.0), kl_row(n, 0.0);
+  ParallelFor(n, num_threads, [&](int begin, int end) {
+    for (int i = begin; i < end; ++i) {
+      double z = 0;
+      for (int j = 0; j < n; ++j) {
+        if (j != i) z += kernel(i, j);
+      }
+      z_row[i] = z;
     }
-    (*grad)[2 * i] = 4 * gx;
-    (*grad)[2 * i + 1] = 4 * gy;
-  }
-  return kl;
+  });
+  const double z = OrderedSum(z_row);
+  grad->assign(2 * static_cast<size_t>(n), 0.0);
+  ParallelFor(n, num_threads, [&](int begin, int end) {
+    for (int i = begin; i < end; ++i) {
+      const double* p_row = &p[static_cast<size_t>(i) * n];
+      double gx = 0, gy = 0, kl = 0;
+      for (int j = 0; j < n; ++j) {
+        if (j == i) continue;
+        const double num = kernel(i, j);
+        const double q = num / z;
+        const double mult = (exaggeration * p_row[j] - q) * num;
+        gx += mult * (y[2 * i] - y[2 * j]);
+        gy += mult * (y[2 * i + 1] - y[2 * j + 1]);
+        if (compute_kl && p_row[j] > 0) {
+          kl += p_row[j] * std::log(p_row[j] / std::max(q, 1e-300));
+        }
+      }
+      (*grad)[2 * i] = 4 * gx;
+      (*grad)[2 * i + 1] = 4 * gy;
+      kl_row[i] = kl;
+    }
+  });
+  return OrderedSum(kl_row);
 }
 
 double BarnesHutGradient(const SparseMatrix& p, const std::vector<double>& y,
                          int n, double theta, double exaggeration,
-                         std::vector<double>* grad, bool compute_kl) {
-  QuadTree tree(y, n);
+                         std::vector<double>* grad, bool compute_kl,
+                         int num_threads) {
+  const QuadTree tree(y, n);
   std::vector<double> repulsive(2 * static_cast<size_t>(n), 0.0);
-  double sum_q = 0;
+  std::vector<double> q_row(n, 0.0), kl_row(n, 0.0);
   const double theta_squared = theta * theta;
-  for (int i = 0; i < n; ++i) {
-    tree.Repulsion(i, theta_squared, &repulsive[2 * i], &sum_q);
-  }
-  grad->assign(2 * static_cast<size_t>(n), 0.0);
-  double kl = 0;
-  for (int i = 0; i < n; ++i) {
-    double ax = 0, ay = 0;
-    for (int e = p.row_ptr[i]; e < p.row_ptr[i + 1]; ++e) {
-      const int j = p.col[e];
-      const double dx = y[2 * i] - y[2 * j], dy = y[2 * i + 1] - y[2 * j + 1];
-      const double q = 1.0 / (1.0 + dx * dx + dy * dy);
-      ax += p.value[e] * q * dx;
-      ay += p.value[e] * q * dy;
-      if (compute_kl && p.value[e] > 0) {
-        kl += p.value[e] * std::log(p.value[e] / std::max(q / sum_q, 1e-300));
-      }
+  ParallelFor(n, num_threads, [&](int begin, int end) {
+    for (int i = begin; i < end; ++i) {
+      tree.Repulsion(i, theta_squared, &repulsive[2 * i], &q_row[i]);
     }
-    (*grad)[2 * i] = 4 * (exaggeration * ax - repulsive[2 * i] / sum_q);
-    (*grad)[2 * i + 1] = 4 * (exaggeration * ay - repulsive[2 * i + 1] / sum_q);
-  }
-  return kl;
+  });
+  const double sum_q = OrderedSum(q_row);
+  grad->assign(2 * static_cast<size_t>(n), 0.0);
+  ParallelFor(n, num_threads, [&](int begin, int end) {
+    for (int i = begin; i < end; ++i) {
+      double ax = 0, ay = 0, kl = 0;
+      for (int e = p.row_ptr[i]; e < p.row_ptr[i + 1]; ++e) {
+        const int j = p.col[e];
+        const double dx = y[2 * i] - y[2 * j], dy = y[2 * i + 1] - y[2 * j + 1];
+        const double q = 1.0 / (1.0 + dx * dx + dy * dy);
+        ax += p.value[e] * q * dx;
+        ay += p.value[e] * q * dy;
+        if (compute_kl && p.value[e] > 0) {
+          kl += p.value[e] * std::log(p.value[e] / std::max(q / sum_q, 1e-300));
+        }
+      }
+      (*grad)[2 * i] = 4 * (exaggeration * ax - repulsive[2 * i] / sum_q);
+      (*grad)[2 * i + 1] =
+          4 * (exaggeration * ay - repulsive[2 * i + 1] / sum_q);
+      kl_row[i] = kl;
+    }
+  });
+  return OrderedSum(kl_row);
 }
 
 }  // namespace internal
@@ -655,12 +712,16 @@ absl::StatusOr<std::vector<std::array<double, 2>>> RunTsne(
         ", got n=", n, " (lower the perplexity or use the exact method)"));
   }
 
+  const int threads =
+      options.num_threads > 0
+          ? options.num_threads
+          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   std::vector<double> p_dense;
   internal::SparseMatrix p_sparse;
   if (exact) {
     p_dense = internal::SymmetrizeDense(
         internal::ExactConditionalP(data, n, dim, options.perplexity,
-                                    options.perplexity_tolerance),
+                                    options.perplexity_tolerance, threads),
         n);
   } else {
     p_sparse = internal::SymmetrizeSparse(
@@ -686,10 +747,11 @@ absl::StatusOr<std::vector<std::array<double, 2>>> RunTsne(
         options.progress && ((iter + 1) % options.progress_every == 0 ||
                              iter + 1 == options.max_iterations);
     const double kl =
-        exact ? internal::ExactGradient(p_dense, y, n, exaggeration, &grad,
-                                        report)
-              : internal::BarnesHutGradient(p_sparse, y, n, options.theta,
-                                            exaggeration, &grad, report);
+        exact
+            ? internal::ExactGradient(p_dense, y, n, exaggeration, &grad,
+                                      report, threads)
+            : internal::BarnesHutGradient(p_sparse, y, n, options.theta,
+                                          exaggeration, &grad, report, threads);
     for (size_t k = 0; k < y.size(); ++k) {
       // Gains grow where the gradient keeps changing the direction of travel.
       gains[k] =

@@ -62,6 +62,9 @@ struct TsneOptions {
   // embedding (exact for kExact, estimated on the sparse P for Barnes-Hut).
   std::function<void(int iteration, double kl_divergence)> progress;
   int progress_every = 50;
+  // Worker threads for P and the gradients; <= 0: all cores. The embedding
+  // is the same bit for bit for any thread count.
+  int num_threads = 1;
 };
 
 // Embeds `n` points of dimension `dim`, stored row-major in `data`

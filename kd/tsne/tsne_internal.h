@@ -1,7 +1,9 @@
 // The building blocks of t-SNE, exposed for tests and benchmarks. Not a
 // stable API: use kd/tsne/tsne.h.
 //
-// Embeddings Y are flat row-major vectors of n * 2 doubles.
+// Embeddings Y are flat row-major vectors of n * 2 doubles. `num_threads`
+// splits the work over points; results are identical for any thread count
+// (per-point partial results are reduced in index order).
 #ifndef KD_TSNE_TSNE_INTERNAL_H_
 #define KD_TSNE_TSNE_INTERNAL_H_
 
@@ -34,12 +36,13 @@ double CalibrateRow(const double* sq_dist, int m, double perplexity,
 // n * n row-major.
 std::vector<double> ExactConditionalP(const std::vector<float>& data, int n,
                                       int dim, double perplexity,
-                                      double tolerance);
+                                      double tolerance, int num_threads = 1);
 
 // Sparse conditional probabilities over each point's k nearest neighbours
 // (NearestNeighbours), rows sum to 1.
 SparseMatrix SparseConditionalP(const std::vector<float>& data, int n, int dim,
-                                double perplexity, double tolerance, int k);
+                                double perplexity, double tolerance, int k,
+                                int num_threads = 1);
 
 // Inputs with at most this many dimensions use a vantage-point tree for the
 // neighbour search; above it, trees visit nearly every point and a blocked
@@ -50,7 +53,7 @@ constexpr int kMaxTreeDimensions = 10;
 // first: indices n * k and squared distances n * k.
 void NearestNeighbours(const std::vector<float>& data, int n, int dim, int k,
                        std::vector<int>* indices,
-                       std::vector<double>* sq_distances);
+                       std::vector<double>* sq_distances, int num_threads = 1);
 
 // p_ij = (p_{j|i} + p_{i|j}) / (2n): symmetric, sums to 1.
 std::vector<double> SymmetrizeDense(const std::vector<double>& conditional,
@@ -62,7 +65,7 @@ SparseMatrix SymmetrizeSparse(const SparseMatrix& conditional);
 // compute_kl is false (the logarithms cost as much as the gradient).
 double ExactGradient(const std::vector<double>& p, const std::vector<double>& y,
                      int n, double exaggeration, std::vector<double>* grad,
-                     bool compute_kl = true);
+                     bool compute_kl = true, int num_threads = 1);
 
 // Barnes-Hut gradient: exact attractive forces over the sparse P, repulsive
 // forces from a quadtree with accuracy theta (theta = 0 visits every point).
@@ -70,7 +73,8 @@ double ExactGradient(const std::vector<double>& p, const std::vector<double>& y,
 // compute_kl is false).
 double BarnesHutGradient(const SparseMatrix& p, const std::vector<double>& y,
                          int n, double theta, double exaggeration,
-                         std::vector<double>* grad, bool compute_kl = true);
+                         std::vector<double>* grad, bool compute_kl = true,
+                         int num_threads = 1);
 
 }  // namespace internal
 }  // namespace tsne

@@ -162,6 +162,31 @@ TEST(ScatterTest, SinglePointIsCentred) {
       image.Count(0, 0, options.width, options.height, PaletteColor(0), 2), 0);
 }
 
+TEST(ScatterTest, HundredClassesFitTheLegendInColumns) {
+  const std::string path = TempPath("hundred.png");
+  std::vector<std::array<double, 2>> points;
+  std::vector<int> labels;
+  std::vector<std::string> names;
+  for (int c = 0; c < 100; ++c) {
+    names.push_back("class " + std::to_string(c));
+    points.push_back({std::cos(c * 0.7) * c, std::sin(c * 0.7) * c});
+    labels.push_back(c);
+  }
+  ScatterOptions options;
+  options.height = 500;
+  ASSERT_TRUE(WriteScatterPng(path, points, labels, names, options).ok());
+  Image image(path);
+  ASSERT_TRUE(image.ok());
+  const PlotFrame frame = ScatterFrame(points, options);
+  // The last class's legend swatch (palette colour 99 % 20 = 19) is drawn
+  // inside the image, right of the plot, above the bottom of the frame.
+  EXPECT_GT(
+      image.Count(static_cast<int>(frame.left + frame.width) + 2, 0,
+                  options.width, static_cast<int>(frame.top + frame.height),
+                  PaletteColor(99), 2),
+      10);
+}
+
 TEST(ScatterTest, BadInputIsAClearError) {
   const std::string path = TempPath("bad.png");
   ScatterOptions options;

@@ -104,6 +104,41 @@ BENCHMARK(BM_SparseP)
     ->Arg(20000)
     ->Unit(benchmark::kMillisecond);
 
+// A full run (P and 1000 iterations) of each method on 1000 points:
+// Arg 0 exact, Arg 1 Barnes-Hut.
+void BM_RunTsne(benchmark::State& state) {
+  const int n = 1000;
+  const std::vector<float> data = Data(n);
+  kd::tsne::TsneOptions options;
+  options.method = state.range(0) ? kd::tsne::TsneMethod::kBarnesHut
+                                  : kd::tsne::TsneMethod::kExact;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(kd::tsne::RunTsne(data, n, kDim, options));
+  }
+}
+BENCHMARK(BM_RunTsne)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
+// Barnes-Hut gradient at N = 20000 on 1 vs 2 threads (Arg = threads).
+void BM_BarnesHutGradientThreads(benchmark::State& state) {
+  const int n = 20000;
+  const kd::tsne::internal::SparseMatrix p =
+      kd::tsne::internal::SymmetrizeSparse(
+          kd::tsne::internal::SparseConditionalP(
+              Data(n), n, kDim, kPerplexity, 1e-5,
+              static_cast<int>(3 * kPerplexity), 2));
+  const std::vector<double> y = Embedding(n);
+  std::vector<double> grad;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(kd::tsne::internal::BarnesHutGradient(
+        p, y, n, 0.5, 1.0, &grad, false, state.range(0)));
+  }
+}
+BENCHMARK(BM_BarnesHutGradientThreads)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -298,6 +298,23 @@ TEST(TsneTest, SameSeedSameEmbeddingOtherSeedOther) {
   }
 }
 
+TEST(TsneTest, ThreadCountDoesNotChangeTheResult) {
+  std::vector<int> labels;
+  const std::vector<float> data = Clusters(3, 50, 12, 8.0, 13, &labels);
+  for (TsneMethod method : {TsneMethod::kExact, TsneMethod::kBarnesHut}) {
+    TsneOptions options;
+    options.method = method;
+    options.perplexity = 10;
+    options.max_iterations = 120;
+    options.seed = 3;
+    auto one = RunTsne(data, 150, 12, options);
+    options.num_threads = 3;
+    auto three = RunTsne(data, 150, 12, options);
+    ASSERT_TRUE(one.ok() && three.ok());
+    EXPECT_EQ(*one, *three);
+  }
+}
+
 TEST(TsneTest, LearningRateAuto) {
   TsneOptions options;
   EXPECT_EQ(ResolvedLearningRate(options, 1000), 50.0);
