@@ -18,6 +18,7 @@ namespace {
 
 using testing_data::CifarRecord;
 using testing_data::EncodeJpeg;
+using testing_data::EncodePng;
 using testing_data::Gzip;
 using testing_data::IdxFile;
 using testing_data::PatternImage;
@@ -180,6 +181,16 @@ TEST(FuzzTest, Jpeg) {
   EXPECT_FALSE(RunTarget(&fuzz_jpeg::FuzzOne, a.substr(0, a.size() / 2)).ok());
   EXPECT_FALSE(RunTarget(&fuzz_jpeg::FuzzOne, "\xff\xd8\xff").ok());
   EXPECT_FALSE(RunTarget(&fuzz_jpeg::FuzzOne, "").ok());
+}
+
+TEST(FuzzTest, Png) {
+  const std::string rgb = EncodePng(PatternImage(16, 24, 3, 0));
+  const std::string grey = EncodePng(PatternImage(9, 5, 1, 5));
+  const int rejected = Fuzz(&fuzz_png::FuzzOne, {rgb, grey}, 0, 5);
+  EXPECT_GT(rejected, kIterations / 4);
+  EXPECT_FALSE(
+      RunTarget(&fuzz_png::FuzzOne, rgb.substr(0, rgb.size() / 2)).ok());
+  EXPECT_FALSE(RunTarget(&fuzz_png::FuzzOne, rgb.substr(0, 8)).ok());
 }
 
 }  // namespace

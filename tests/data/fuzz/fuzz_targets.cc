@@ -122,4 +122,20 @@ absl::Status FuzzOne(const uint8_t* data, size_t size) {
 }
 }  // namespace fuzz_jpeg
 
+namespace fuzz_png {
+absl::Status FuzzOne(const uint8_t* data, size_t size) {
+  constexpr int64_t kMaxPixels = 1 << 20;
+  absl::StatusOr<Image> image =
+      data_internal::DecodePng(Bytes(data, size), "fuzz.png", kMaxPixels);
+  if (!image.ok()) return image.status();
+  CHECK_GT(image->height, 0);
+  CHECK_GT(image->width, 0);
+  CHECK_LE(int64_t{image->height} * image->width, kMaxPixels);
+  CHECK_EQ(image->channels, 3);
+  CHECK_EQ(image->pixels.size(),
+           static_cast<size_t>(image->height) * image->width * 3);
+  return absl::OkStatus();
+}
+}  // namespace fuzz_png
+
 }  // namespace kd

@@ -41,6 +41,11 @@ namespace fuzz_jpeg {
 absl::Status FuzzOne(const uint8_t* data, size_t size);
 }  // namespace fuzz_jpeg
 
+namespace fuzz_png {
+// A PNG file, through the decoder image_folder uses (stb_image).
+absl::Status FuzzOne(const uint8_t* data, size_t size);
+}  // namespace fuzz_png
+
 }  // namespace kd
 
 #endif  // KD_TESTS_DATA_FUZZ_FUZZ_TARGETS_H_
