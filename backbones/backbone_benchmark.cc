@@ -2,18 +2,19 @@
 // the network's native input size, train mode, images/s reported as
 // items_per_second. Not a test.
 //
-//   bazel run -c opt //backbones:backbone_benchmark -- \
-//       --torch_threads=2 --benchmark_filter='resnet8x4|wrn_40_2'
+//   bazel build //backbones:backbone_benchmark
+//   bazel-bin/backbones/backbone_benchmark --torch_threads=2
+//       --benchmark_filter='^(resnet8x4|wrn_40_2)/'
 //
 // --torch_threads=N (default 2) sets torch::set_num_threads before running.
+#include <benchmark/benchmark.h>
+#include <torch/torch.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <benchmark/benchmark.h>
-#include <torch/torch.h>
 
 #include "backbones/backbone.h"
 
@@ -35,13 +36,16 @@ void ForwardBackward(benchmark::State& state, const std::string& name) {
   const int64_t side = net->native_input_size();
   const torch::Tensor images = torch::randn({kBatch, 3, side, side});
   const torch::Tensor labels = torch::randint(0, 100, {kBatch}, torch::kLong);
-  for (auto _ : state) {
+  auto step = [&] {
     net->zero_grad();
     BackboneOutput out = net->Forward(images);
-    torch::Tensor loss = torch::nn::functional::cross_entropy(out.logits, labels);
+    torch::Tensor loss =
+        torch::nn::functional::cross_entropy(out.logits, labels);
     loss.backward();
-    benchmark::DoNotOptimize(loss.item<float>());
-  }
+    return loss.item<float>();
+  };
+  step();  // warm-up: oneDNN primitive creation, allocator
+  for (auto _ : state) benchmark::DoNotOptimize(step());
   state.SetItemsProcessed(state.iterations() * kBatch);
   state.counters["side"] = static_cast<double>(side);
 }

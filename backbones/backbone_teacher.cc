@@ -1,9 +1,9 @@
 #include "backbones/backbone_teacher.h"
 
+#include <torch/nn/module.h>
+
 #include <exception>
 #include <utility>
-
-#include <torch/nn/module.h>
 
 #include "absl/strings/str_cat.h"
 #include "backbones/state_dict.h"
@@ -26,18 +26,16 @@ absl::StatusOr<std::unique_ptr<BackboneTeacher>> BackboneTeacher::Create(
   if (!checkpoint.empty()) {
     const absl::Status loaded = LoadStateDict(*shared, checkpoint);
     if (!loaded.ok()) {
-      return absl::Status(loaded.code(),
-                          absl::StrCat("teacher '", spec, "': ",
-                                       loaded.message()));
+      return absl::Status(loaded.code(), absl::StrCat("teacher '", spec,
+                                                      "': ", loaded.message()));
     }
   }
-  std::string description =
-      checkpoint.empty() ? absl::StrCat(spec, " (random init)")
-                         : absl::StrCat(spec, " from ", checkpoint);
+  std::string description = checkpoint.empty()
+                                ? absl::StrCat(spec, " (random init)")
+                                : absl::StrCat(spec, " from ", checkpoint);
   if (trainable) absl::StrAppend(&description, ", trainable");
-  return std::make_unique<BackboneTeacher>(std::move(shared),
-                                           std::move(description), trainable,
-                                           input_size);
+  return std::make_unique<BackboneTeacher>(
+      std::move(shared), std::move(description), trainable, input_size);
 }
 
 BackboneTeacher::BackboneTeacher(std::shared_ptr<Backbone> backbone,

@@ -1,10 +1,10 @@
 #include "backbones/layers.h"
 
-#include <cmath>
-#include <utility>
-
 #include <torch/nn/init.h>
 #include <torch/nn/modules/conv.h>
+
+#include <cmath>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
@@ -24,7 +24,8 @@ torch::nn::Conv2d MakeConv(int64_t in_channels, int64_t out_channels,
 void InitializeWeights(torch::nn::Module& root, ConvInit conv,
                        LinearInit linear) {
   torch::NoGradGuard no_grad;
-  for (const std::shared_ptr<torch::nn::Module>& module : root.modules(/*include_self=*/false)) {
+  for (const std::shared_ptr<torch::nn::Module>& module :
+       root.modules(/*include_self=*/false)) {
     if (auto* c = module->as<torch::nn::Conv2dImpl>()) {
       if (conv == ConvInit::kHeNormalFanOut) {
         const auto& w = c->weight;
@@ -45,9 +46,7 @@ void InitializeWeights(torch::nn::Module& root, ConvInit conv,
   }
 }
 
-torch::Tensor GlobalAvgPool(const torch::Tensor& x) {
-  return x.mean({2, 3});
-}
+torch::Tensor GlobalAvgPool(const torch::Tensor& x) { return x.mean({2, 3}); }
 
 torch::Tensor ChannelShuffle(const torch::Tensor& x, int64_t groups) {
   const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
@@ -82,8 +81,7 @@ ZooBackbone::ZooBackbone(std::string network, int64_t in_channels,
 void ZooBackbone::CheckInput(const torch::Tensor& images,
                              int64_t min_side) const {
   TORCH_CHECK(images.defined() && images.dim() == 4 &&
-                  images.size(1) == in_channels_ &&
-                  images.is_floating_point(),
+                  images.size(1) == in_channels_ && images.is_floating_point(),
               network_, ": expected a floating [B, ", in_channels_,
               ", H, W] image batch, got ",
               images.defined() ? images.sizes() : c10::IntArrayRef{},

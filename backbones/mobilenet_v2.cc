@@ -12,17 +12,17 @@
 // and 6's outputs (32x32 input: 16, 16, 8, 4, 2 pixels). The group outputs
 // have no activation (linear bottlenecks), and the reference returns the same
 // list for pre-activations, so preact_stage_features equals stage_features.
-#include <array>
-#include <memory>
-#include <string>
-#include <vector>
-
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "backbones/backbone.h"
 #include "backbones/layers.h"
@@ -38,13 +38,13 @@ class InvertedResidualImpl : public torch::nn::Module {
       : residual_(stride == 1 && in_channels == out_channels) {
     const int64_t hidden = in_channels * expansion;
     conv_ = register_module(
-        "conv", torch::nn::Sequential(
-                    MakeConv(in_channels, hidden, 1, 1, 0),
-                    torch::nn::BatchNorm2d(hidden), torch::nn::ReLU(),
-                    MakeConv(hidden, hidden, 3, stride, 1, hidden),
-                    torch::nn::BatchNorm2d(hidden), torch::nn::ReLU(),
-                    MakeConv(hidden, out_channels, 1, 1, 0),
-                    torch::nn::BatchNorm2d(out_channels)));
+        "conv",
+        torch::nn::Sequential(MakeConv(in_channels, hidden, 1, 1, 0),
+                              torch::nn::BatchNorm2d(hidden), torch::nn::ReLU(),
+                              MakeConv(hidden, hidden, 3, stride, 1, hidden),
+                              torch::nn::BatchNorm2d(hidden), torch::nn::ReLU(),
+                              MakeConv(hidden, out_channels, 1, 1, 0),
+                              torch::nn::BatchNorm2d(out_channels)));
   }
 
   torch::Tensor forward(const torch::Tensor& x) {
@@ -79,20 +79,18 @@ class MobileNetV2 : public ZooBackbone {
  public:
   MobileNetV2(const MobileNetV2Variant& variant, const BackboneConfig& config)
       : ZooBackbone(variant.name, config.in_channels, LastChannels(variant),
-                    {Width(32, variant), Width(24, variant),
-                     Width(32, variant), Width(96, variant),
-                     Width(320, variant)},
+                    {Width(32, variant), Width(24, variant), Width(32, variant),
+                     Width(96, variant), Width(320, variant)},
                     /*native_input_size=*/32) {
     const int64_t t = variant.expansion;
-    const GroupSetting settings[7] = {{1, 16, 1, 1},  {t, 24, 2, 1},
-                                      {t, 32, 3, 2},  {t, 64, 4, 2},
-                                      {t, 96, 3, 1},  {t, 160, 3, 2},
-                                      {t, 320, 1, 1}};
+    const GroupSetting settings[7] = {
+        {1, 16, 1, 1}, {t, 24, 2, 1},  {t, 32, 3, 2}, {t, 64, 4, 2},
+        {t, 96, 3, 1}, {t, 160, 3, 2}, {t, 320, 1, 1}};
     int64_t in = Width(32, variant);
     conv1_ = register_module(
-        "conv1", torch::nn::Sequential(MakeConv(config.in_channels, in, 3, 2, 1),
-                                       torch::nn::BatchNorm2d(in),
-                                       torch::nn::ReLU()));
+        "conv1",
+        torch::nn::Sequential(MakeConv(config.in_channels, in, 3, 2, 1),
+                              torch::nn::BatchNorm2d(in), torch::nn::ReLU()));
     torch::nn::ModuleList blocks;
     for (int g = 0; g < 7; ++g) {
       const int64_t out = Width(settings[g].channels, variant);
@@ -108,14 +106,13 @@ class MobileNetV2 : public ZooBackbone {
     register_module("blocks", blocks);
     const int64_t last = LastChannels(variant);
     conv2_ = register_module(
-        "conv2", torch::nn::Sequential(MakeConv(in, last, 1, 1, 0),
-                                       torch::nn::BatchNorm2d(last),
-                                       torch::nn::ReLU()));
+        "conv2",
+        torch::nn::Sequential(MakeConv(in, last, 1, 1, 0),
+                              torch::nn::BatchNorm2d(last), torch::nn::ReLU()));
     classifier_ = register_module(
         "classifier",
         torch::nn::Sequential(torch::nn::Linear(last, config.num_classes)));
-    InitializeWeights(*this, ConvInit::kHeNormalFanOut,
-                      LinearInit::kNormal001);
+    InitializeWeights(*this, ConvInit::kHeNormalFanOut, LinearInit::kNormal001);
   }
 
   BackboneOutput Forward(const torch::Tensor& images) override {

@@ -8,18 +8,18 @@
 // Stage features (as the reference's feature list): the stem after its ReLU,
 // then each stage's output; pre-activations: the stem, then each stage's last
 // block before its final ReLU.
-#include <array>
-#include <memory>
-#include <string>
-#include <utility>
-#include <vector>
-
 #include <torch/nn/functional/activation.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
+
+#include <array>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "backbones/backbone.h"
@@ -42,10 +42,9 @@ class CifarBasicBlockImpl : public torch::nn::Module {
     bn2_ = register_module("bn2", torch::nn::BatchNorm2d(out_channels));
     if (stride != 1 || in_channels != out_channels) {
       downsample_ = register_module(
-          "downsample",
-          torch::nn::Sequential(
-              MakeConv(in_channels, out_channels, 1, stride, 0),
-              torch::nn::BatchNorm2d(out_channels)));
+          "downsample", torch::nn::Sequential(
+                            MakeConv(in_channels, out_channels, 1, stride, 0),
+                            torch::nn::BatchNorm2d(out_channels)));
     }
   }
 
@@ -83,8 +82,8 @@ class CifarResNet : public ZooBackbone {
                     /*native_input_size=*/32) {
     const std::array<int64_t, 4>& widths = variant.widths;
     const int blocks_per_stage = (variant.depth - 2) / 6;
-    conv1_ = register_module(
-        "conv1", MakeConv(config.in_channels, widths[0], 3, 1, 1));
+    conv1_ = register_module("conv1",
+                             MakeConv(config.in_channels, widths[0], 3, 1, 1));
     bn1_ = register_module("bn1", torch::nn::BatchNorm2d(widths[0]));
     int64_t in = widths[0];
     const int64_t strides[3] = {1, 2, 2};
@@ -98,7 +97,8 @@ class CifarResNet : public ZooBackbone {
       }
       register_module(absl::StrCat("layer", s + 1), stage);
     }
-    fc_ = register_module("fc", torch::nn::Linear(widths[3], config.num_classes));
+    fc_ =
+        register_module("fc", torch::nn::Linear(widths[3], config.num_classes));
     InitializeWeights(*this, ConvInit::kHeNormalFanOut,
                       LinearInit::kPyTorchDefault);
   }
@@ -154,8 +154,8 @@ constexpr CifarResNetVariant kResNet110{
     kNarrow};
 constexpr CifarResNetVariant kResNet8x4{
     "resnet8x4",
-    "CIFAR ResNet-8, 4x wide, widths 32-64-128-256 (RepDistiller resnet8x4)",
-    8, kWide};
+    "CIFAR ResNet-8, 4x wide, widths 32-64-128-256 (RepDistiller resnet8x4)", 8,
+    kWide};
 constexpr CifarResNetVariant kResNet32x4{
     "resnet32x4",
     "CIFAR ResNet-32, 4x wide, widths 32-64-128-256 (RepDistiller "

@@ -10,18 +10,18 @@
 // Stage features: the stem after its ReLU, then each stage's output;
 // pre-activations: the stem, then each stage's last block before its final
 // ReLU.
-#include <array>
-#include <memory>
-#include <string>
-#include <utility>
-#include <vector>
-
 #include <torch/nn/functional/activation.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
+
+#include <array>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "backbones/backbone.h"
@@ -42,8 +42,7 @@ class ResNetBlockImpl : public torch::nn::Module {
     if (bottleneck) {
       conv1_ = register_module("conv1", MakeConv(in_channels, planes, 1, 1, 0));
       bn1_ = register_module("bn1", torch::nn::BatchNorm2d(planes));
-      conv2_ =
-          register_module("conv2", MakeConv(planes, planes, 3, stride, 1));
+      conv2_ = register_module("conv2", MakeConv(planes, planes, 3, stride, 1));
       bn2_ = register_module("bn2", torch::nn::BatchNorm2d(planes));
       conv3_ =
           register_module("conv3", MakeConv(planes, out_channels, 1, 1, 0));
@@ -98,12 +97,12 @@ class ImageNetResNet : public ZooBackbone {
  public:
   ImageNetResNet(const ImageNetResNetVariant& variant,
                  const BackboneConfig& config)
-      : ZooBackbone(variant.name, config.in_channels,
-                    512 * Expansion(variant),
+      : ZooBackbone(variant.name, config.in_channels, 512 * Expansion(variant),
                     {64, 64 * Expansion(variant), 128 * Expansion(variant),
                      256 * Expansion(variant), 512 * Expansion(variant)},
                     /*native_input_size=*/64) {
-    conv1_ = register_module("conv1", MakeConv(config.in_channels, 64, 3, 1, 1));
+    conv1_ =
+        register_module("conv1", MakeConv(config.in_channels, 64, 3, 1, 1));
     bn1_ = register_module("bn1", torch::nn::BatchNorm2d(64));
     const int64_t planes[4] = {64, 128, 256, 512};
     const int64_t strides[4] = {1, 2, 2, 2};
@@ -119,7 +118,8 @@ class ImageNetResNet : public ZooBackbone {
       }
       register_module(absl::StrCat("layer", s + 1), stage);
     }
-    linear_ = register_module("linear", torch::nn::Linear(in, config.num_classes));
+    linear_ =
+        register_module("linear", torch::nn::Linear(in, config.num_classes));
     InitializeWeights(*this, ConvInit::kHeNormalFanOut,
                       LinearInit::kPyTorchDefault);
   }

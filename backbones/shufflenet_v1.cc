@@ -1,7 +1,8 @@
 // ShuffleV1 of RepDistiller's models/ShuffleNetv1.py: ShuffleNet with 3
 // groups, stage widths 240-480-960 and 4-8-4 units, for CIFAR (a 1x1 24-channel
 // stem, no max pooling). Each unit: grouped 1x1 conv (1 group when its input
-// is the 24-channel stem) - BN - ReLU - channel shuffle - depthwise 3x3 (stride)
+// is the 24-channel stem) - BN - ReLU - channel shuffle - depthwise 3x3
+// (stride)
 // - BN - ReLU - grouped 1x1 conv - BN; the first unit of a stage has stride 2
 // and concatenates a 3x3/2 average pool of its input (so its conv branch
 // makes out - in channels), the others add the input; then ReLU. Global
@@ -10,18 +11,18 @@
 //
 // Stage features: the stem after its ReLU, then each stage's output;
 // pre-activations: the stem, then each stage's last unit before its ReLU.
-#include <array>
-#include <memory>
-#include <string>
-#include <utility>
-#include <vector>
-
 #include <torch/nn/functional/activation.h>
 #include <torch/nn/functional/pooling.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
+
+#include <array>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "backbones/backbone.h"
@@ -57,9 +58,8 @@ class ShuffleV1UnitImpl : public torch::nn::Module {
     out = torch::relu(bn2_(conv2_(out)));
     out = bn3_(conv3_(out));
     torch::Tensor preact =
-        stride_ == 2
-            ? torch::cat({out, torch::avg_pool2d(x, 3, 2, 1)}, 1)
-            : out + x;
+        stride_ == 2 ? torch::cat({out, torch::avg_pool2d(x, 3, 2, 1)}, 1)
+                     : out + x;
     return {torch::relu(preact), preact};
   }
 
@@ -105,8 +105,8 @@ class ShuffleNetV1 : public ZooBackbone {
       }
       register_module(absl::StrCat("layer", s + 1), stage);
     }
-    linear_ = register_module("linear",
-                              torch::nn::Linear(in, config.num_classes));
+    linear_ =
+        register_module("linear", torch::nn::Linear(in, config.num_classes));
   }
 
   BackboneOutput Forward(const torch::Tensor& images) override {

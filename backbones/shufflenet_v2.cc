@@ -12,17 +12,17 @@
 // pre-activations: the stem, then each stage's last unit as the concatenation
 // of the untouched half and the transformed half before its ReLU (unshuffled,
 // as the reference).
-#include <array>
-#include <memory>
-#include <string>
-#include <utility>
-#include <vector>
-
 #include <torch/nn/functional/activation.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
+
+#include <array>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "backbones/backbone.h"
@@ -128,8 +128,7 @@ class ShuffleNetV2 : public ZooBackbone {
       in = variant.widths[s];
       register_module(absl::StrCat("layer", s + 1), stage);
     }
-    conv2_ =
-        register_module("conv2", MakeConv(in, variant.widths[3], 1, 1, 0));
+    conv2_ = register_module("conv2", MakeConv(in, variant.widths[3], 1, 1, 0));
     bn2_ = register_module("bn2", torch::nn::BatchNorm2d(variant.widths[3]));
     linear_ = register_module(
         "linear", torch::nn::Linear(variant.widths[3], config.num_classes));

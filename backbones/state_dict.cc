@@ -1,21 +1,20 @@
 #include "backbones/state_dict.h"
 
+#include <caffe2/serialize/inline_container.h>
+#include <torch/csrc/jit/serialization/import.h>
+#include <torch/csrc/jit/serialization/pickle.h>
+#include <torch/serialize/output-archive.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <functional>
-#include <iterator>
 #include <memory>
 #include <utility>
 #include <vector>
-
-#include <unistd.h>
-
-#include <caffe2/serialize/inline_container.h>
-#include <torch/csrc/jit/serialization/import.h>
-#include <torch/csrc/jit/serialization/pickle.h>
-#include <torch/serialize/output-archive.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -38,11 +37,15 @@ std::string JoinCapped(const std::vector<std::string>& names, size_t limit) {
 }
 
 absl::StatusOr<std::vector<char>> ReadBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
-  std::vector<char> bytes((std::istreambuf_iterator<char>(in)),
-                          std::istreambuf_iterator<char>());
-  if (in.bad()) return absl::DataLossError(absl::StrCat("cannot read ", path));
+  const std::streamsize size = in.tellg();
+  in.seekg(0);
+  std::vector<char> bytes(
+      static_cast<size_t>(std::max<std::streamsize>(size, 0)));
+  if (size < 0 || !in.read(bytes.data(), size)) {
+    return absl::DataLossError(absl::StrCat("cannot read ", path));
+  }
   return bytes;
 }
 
@@ -51,9 +54,9 @@ absl::StatusOr<std::vector<char>> ReadBytes(const std::string& path) {
 absl::StatusOr<TensorDict> DictOfTensors(const c10::IValue& value,
                                          const std::string& path, int depth) {
   if (!value.isGenericDict()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ": expected a dict of tensors, found a pickled ",
-        value.tagKind()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": expected a dict of tensors, found a pickled ",
+                     value.tagKind()));
   }
   const c10::Dict<c10::IValue, c10::IValue> dict = value.toGenericDict();
   if (depth == 0) {
@@ -80,9 +83,8 @@ absl::StatusOr<TensorDict> DictOfTensors(const c10::IValue& value,
     tensors.emplace(name, entry.value().toTensor());
   }
   if (!not_tensors.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": entries that are not tensors: ",
-                     JoinCapped(not_tensors, 20)));
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": entries that are not tensors: ", JoinCapped(not_tensors, 20)));
   }
   return tensors;
 }
@@ -115,8 +117,8 @@ absl::Status WriteAtomically(
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     std::remove(tmp.c_str());
-    return absl::InternalError(absl::StrCat("cannot rename ", tmp, " to ",
-                                            path, ": ", std::strerror(errno)));
+    return absl::InternalError(absl::StrCat("cannot rename ", tmp, " to ", path,
+                                            ": ", std::strerror(errno)));
   }
   return absl::OkStatus();
 }
@@ -199,21 +201,21 @@ absl::Status LoadStateDict(torch::nn::Module& module, const TensorDict& state,
   if (!missing.empty() || !mismatched.empty() || !unexpected.empty()) {
     std::vector<std::string> parts;
     if (!missing.empty()) {
-      parts.push_back(absl::StrCat(missing.size(), " missing: ",
-                                   JoinCapped(missing, 30)));
+      parts.push_back(
+          absl::StrCat(missing.size(), " missing: ", JoinCapped(missing, 30)));
     }
     if (!unexpected.empty()) {
-      parts.push_back(absl::StrCat(unexpected.size(), " unexpected: ",
-                                   JoinCapped(unexpected, 30)));
+      parts.push_back(absl::StrCat(
+          unexpected.size(), " unexpected: ", JoinCapped(unexpected, 30)));
     }
     if (!mismatched.empty()) {
       parts.push_back(absl::StrCat(mismatched.size(), " with another shape: ",
                                    JoinCapped(mismatched, 30)));
     }
-    return absl::InvalidArgumentError(absl::StrCat(
-        source, ": the state dict does not match the model (",
-        targets.size(), " tensors in the model, ", state.size(),
-        " in the file); ", absl::StrJoin(parts, "; ")));
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": the state dict does not match the model (",
+                     targets.size(), " tensors in the model, ", state.size(),
+                     " in the file); ", absl::StrJoin(parts, "; ")));
   }
   torch::NoGradGuard no_grad;
   for (auto& [name, target] : targets) target.copy_(state.at(name));

@@ -12,11 +12,11 @@
 #ifndef BACKBONES_STATE_DICT_H_
 #define BACKBONES_STATE_DICT_H_
 
-#include <map>
-#include <string>
-
 #include <torch/nn/module.h>
 #include <torch/types.h>
+
+#include <map>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

@@ -3,19 +3,18 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-#include <torch/types.h>
-#include <torch/utils.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -126,8 +125,8 @@ std::string FloatList(const std::vector<float>& values) {
 
 std::string DescribeAugmentation(const ViewTransform& t) {
   return absl::StrCat(
-      "channels=", t.output_channels, " pad_to=", t.pad_to, " crop=",
-      t.crop_size, " crop_padding=", t.crop_padding,
+      "channels=", t.output_channels, " pad_to=", t.pad_to,
+      " crop=", t.crop_size, " crop_padding=", t.crop_padding,
       " flip=", t.horizontal_flip ? 1 : 0, " resize=", t.resize_to,
       t.resize_mode == ResizeMode::kBicubic ? "/bicubic" : "/bilinear",
       " normalize=", FloatList(t.normalization.mean), "/",
@@ -197,10 +196,9 @@ absl::StatusOr<TeacherCacheInfo> BuildTeacherCache(
       }
       if (!next->has_value()) break;
       const Batch& batch = **next;
-      TeacherInputs inputs{batch.teacher_images.defined()
-                               ? batch.teacher_images
-                               : batch.images,
-                           batch.indices.to(torch::kLong)};
+      TeacherInputs inputs{
+          batch.teacher_images.defined() ? batch.teacher_images : batch.images,
+          batch.indices.to(torch::kLong).contiguous()};
       absl::StatusOr<BackboneOutput> out = teacher.Forward(inputs);
       if (!out.ok()) {
         status = out.status();
@@ -220,16 +218,16 @@ absl::StatusOr<TeacherCacheInfo> BuildTeacherCache(
       const int64_t* index = inputs.indices.data_ptr<int64_t>();
       for (int64_t i = 0; i < b && status.ok(); ++i) {
         if (index[i] < 0 || index[i] >= n) {
-          status = absl::OutOfRangeError(absl::StrCat(
-              "teacher cache ", path, ": loader gave index ", index[i],
-              " outside [0, ", n, ")"));
+          status = absl::OutOfRangeError(
+              absl::StrCat("teacher cache ", path, ": loader gave index ",
+                           index[i], " outside [0, ", n, ")"));
           break;
         }
         const size_t slot = static_cast<size_t>(index[i] * m + view);
         if (written[slot]) {
-          status = absl::InvalidArgumentError(absl::StrCat(
-              "teacher cache ", path, ": the loader gave example ", index[i],
-              " twice in view ", view));
+          status = absl::InvalidArgumentError(
+              absl::StrCat("teacher cache ", path, ": the loader gave example ",
+                           index[i], " twice in view ", view));
           break;
         }
         written[slot] = true;
@@ -294,8 +292,8 @@ absl::StatusOr<std::unique_ptr<CachedTeacher>> CachedTeacher::Open(
   if (header_bytes > kMaxHeaderBytes ||
       kPreambleBytes + header_bytes > file_bytes) {
     ::close(fd);
-    return damaged(absl::StrCat("header length ", header_bytes,
-                                " does not fit the file"));
+    return damaged(
+        absl::StrCat("header length ", header_bytes, " does not fit the file"));
   }
   std::string header(header_bytes, '\0');
   if (::pread(fd, header.data(), header_bytes, kPreambleBytes) !=
@@ -332,15 +330,15 @@ absl::StatusOr<std::unique_ptr<CachedTeacher>> CachedTeacher::Open(
     return damaged("empty dimensions in the header");
   }
   const size_t expected_bytes =
-      data_offset + static_cast<size_t>(info.dataset_size * info.views *
-                                        info.feature_dim) *
-                        ElementBytes(info.half_precision);
+      data_offset +
+      static_cast<size_t>(info.dataset_size * info.views * info.feature_dim) *
+          ElementBytes(info.half_precision);
   if (data_offset < kPreambleBytes + header_bytes ||
       file_bytes != expected_bytes) {
     ::close(fd);
     return damaged(absl::StrCat("the file has ", file_bytes,
-                                " bytes, its header describes ",
-                                expected_bytes, " (truncated?)"));
+                                " bytes, its header describes ", expected_bytes,
+                                " (truncated?)"));
   }
 
   std::vector<std::string> differences;
@@ -361,8 +359,8 @@ absl::StatusOr<std::unique_ptr<CachedTeacher>> CachedTeacher::Open(
   if (!differences.empty()) {
     ::close(fd);
     return absl::FailedPreconditionError(absl::StrCat(
-        "teacher cache ", path, " was built for another setting: ",
-        absl::StrJoin(differences, "; ")));
+        "teacher cache ", path,
+        " was built for another setting: ", absl::StrJoin(differences, "; ")));
   }
 
   void* mapping = ::mmap(nullptr, file_bytes, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -373,26 +371,25 @@ absl::StatusOr<std::unique_ptr<CachedTeacher>> CachedTeacher::Open(
   }
   cache->mapping_ = mapping;
   cache->mapping_bytes_ = file_bytes;
-  cache->features_ = torch::from_blob(
-      static_cast<char*>(mapping) + data_offset,
-      {info.dataset_size, info.views, info.feature_dim},
-      info.half_precision ? torch::kHalf : torch::kFloat);
+  cache->features_ =
+      torch::from_blob(static_cast<char*>(mapping) + data_offset,
+                       {info.dataset_size, info.views, info.feature_dim},
+                       info.half_precision ? torch::kHalf : torch::kFloat);
   return cache;
 }
 
 int64_t CachedTeacher::ViewFor(int64_t index) const {
   if (info_.views == 1) return 0;
-  const uint64_t h = SplitMix64(
-      seed_ ^ SplitMix64(static_cast<uint64_t>(step_) ^
-                         SplitMix64(static_cast<uint64_t>(index))));
+  const uint64_t h =
+      SplitMix64(seed_ ^ SplitMix64(static_cast<uint64_t>(step_) ^
+                                    SplitMix64(static_cast<uint64_t>(index))));
   return static_cast<int64_t>(h % static_cast<uint64_t>(info_.views));
 }
 
 absl::StatusOr<BackboneOutput> CachedTeacher::Forward(
     const TeacherInputs& inputs) {
   const torch::Tensor& indices = inputs.indices;
-  if (!indices.defined() || indices.dim() != 1 ||
-      indices.is_floating_point()) {
+  if (!indices.defined() || indices.dim() != 1 || indices.is_floating_point()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "teacher cache ", path_,
         ": needs the batch's data-set indices as a 1-D integer tensor"));
@@ -404,9 +401,9 @@ absl::StatusOr<BackboneOutput> CachedTeacher::Forward(
   int64_t* view = views.data_ptr<int64_t>();
   for (int64_t i = 0; i < b; ++i) {
     if (idx[i] < 0 || idx[i] >= info_.dataset_size) {
-      return absl::OutOfRangeError(absl::StrCat(
-          "teacher cache ", path_, ": data-set index ", idx[i],
-          " outside [0, ", info_.dataset_size, ")"));
+      return absl::OutOfRangeError(
+          absl::StrCat("teacher cache ", path_, ": data-set index ", idx[i],
+                       " outside [0, ", info_.dataset_size, ")"));
     }
     view[i] = ViewFor(idx[i]);
   }
@@ -428,8 +425,8 @@ absl::StatusOr<torch::Tensor> CachedTeacher::Feature(int64_t index,
 }
 
 std::string CachedTeacher::Describe() const {
-  return absl::StrCat("cache:", path_, " of ", info_.teacher, " (",
-                      info_.views, " views, D=", info_.feature_dim, ")");
+  return absl::StrCat("cache:", path_, " of ", info_.teacher, " (", info_.views,
+                      " views, D=", info_.feature_dim, ")");
 }
 
 }  // namespace kd

@@ -15,11 +15,11 @@
 #ifndef BACKBONES_TEACHER_CACHE_H_
 #define BACKBONES_TEACHER_CACHE_H_
 
+#include <torch/types.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
-
-#include <torch/types.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

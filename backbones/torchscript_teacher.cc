@@ -1,13 +1,13 @@
 #include "backbones/torchscript_teacher.h"
 
+#include <torch/csrc/jit/api/module.h>
+#include <torch/csrc/jit/serialization/import.h>
+
 #include <exception>
 #include <filesystem>
 #include <system_error>
 #include <utility>
 #include <vector>
-
-#include <torch/csrc/jit/api/module.h>
-#include <torch/csrc/jit/serialization/import.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -15,12 +15,10 @@
 
 namespace kd {
 
-TorchScriptTeacher::TorchScriptTeacher(std::unique_ptr<torch::jit::Module> module,
-                                       std::string path,
-                                       TorchScriptTeacherOptions options)
-    : module_(std::move(module)),
-      path_(std::move(path)),
-      options_(options) {}
+TorchScriptTeacher::TorchScriptTeacher(
+    std::unique_ptr<torch::jit::Module> module, std::string path,
+    TorchScriptTeacherOptions options)
+    : module_(std::move(module)), path_(std::move(path)), options_(options) {}
 
 TorchScriptTeacher::~TorchScriptTeacher() = default;
 
@@ -28,10 +26,12 @@ absl::StatusOr<std::unique_ptr<TorchScriptTeacher>> TorchScriptTeacher::Load(
     const std::string& path, const TorchScriptTeacherOptions& options) {
   if (options.input_size < 1 || options.in_channels < 1 ||
       options.feature_dim < 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "torchscript teacher ", path, ": input_size and in_channels must be "
-        ">= 1 and feature_dim >= 0, got ", options.input_size, ", ",
-        options.in_channels, ", ", options.feature_dim));
+    return absl::InvalidArgumentError(
+        absl::StrCat("torchscript teacher ", path,
+                     ": input_size and in_channels must be "
+                     ">= 1 and feature_dim >= 0, got ",
+                     options.input_size, ", ", options.in_channels, ", ",
+                     options.feature_dim));
   }
   std::error_code error;
   const uintmax_t bytes = std::filesystem::file_size(path, error);
@@ -63,8 +63,8 @@ absl::StatusOr<std::unique_ptr<TorchScriptTeacher>> TorchScriptTeacher::Load(
   }
   teacher->description_ = absl::StrCat(
       "torchscript:", std::filesystem::path(path).filename().string(), " (",
-      bytes, " bytes, input ", options.input_size, ", D=",
-      teacher->feature_dim_, ")");
+      bytes, " bytes, input ", options.input_size,
+      ", D=", teacher->feature_dim_, ")");
   return teacher;
 }
 
@@ -76,10 +76,10 @@ absl::StatusOr<torch::Tensor> TorchScriptTeacher::Run(
     output = module_->forward({images});
   } catch (const std::exception& e) {
     std::string what = e.what();
-    return absl::InvalidArgumentError(absl::StrCat(
-        "torchscript teacher ", path_, ": forward on images [",
-        absl::StrJoin(images.sizes(), ", "), "] failed: ",
-        what.substr(0, 2000)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("torchscript teacher ", path_, ": forward on images [",
+                     absl::StrJoin(images.sizes(), ", "),
+                     "] failed: ", what.substr(0, 2000)));
   }
   if (!output.isTensor()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -90,17 +90,17 @@ absl::StatusOr<torch::Tensor> TorchScriptTeacher::Run(
   torch::Tensor features = output.toTensor();
   if (features.dim() != 2 || !features.is_floating_point() ||
       features.size(0) != images.size(0)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "torchscript teacher ", path_,
-        ": the module must return a 2-D float tensor [B, D] (B = ",
-        images.size(0), "); it returned a ",
-        c10::toString(features.scalar_type()), " tensor [",
-        absl::StrJoin(features.sizes(), ", "), "]"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("torchscript teacher ", path_,
+                     ": the module must return a 2-D float tensor [B, D] (B = ",
+                     images.size(0), "); it returned a ",
+                     c10::toString(features.scalar_type()), " tensor [",
+                     absl::StrJoin(features.sizes(), ", "), "]"));
   }
   if (feature_dim_ > 0 && features.size(1) != feature_dim_) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("torchscript teacher ", path_, ": expected D = ",
-                     feature_dim_, " features, got ", features.size(1)));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "torchscript teacher ", path_, ": expected D = ", feature_dim_,
+        " features, got ", features.size(1)));
   }
   return features.to(torch::kFloat).contiguous();
 }

@@ -8,11 +8,6 @@
 //
 // Stage features: each block's output after its ReLU; pre-activations: block
 // 0's after ReLU (as the reference), then blocks 1-4 before their ReLU.
-#include <array>
-#include <memory>
-#include <string>
-#include <vector>
-
 #include <torch/nn/functional/activation.h>
 #include <torch/nn/functional/pooling.h>
 #include <torch/nn/modules/activation.h>
@@ -20,6 +15,11 @@
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "backbones/backbone.h"
@@ -55,10 +55,9 @@ class Vgg : public ZooBackbone {
       }
       blocks_[b] = register_module(absl::StrCat("block", b), block);
     }
-    classifier_ = register_module(
-        "classifier", torch::nn::Linear(512, config.num_classes));
-    InitializeWeights(*this, ConvInit::kHeNormalFanOut,
-                      LinearInit::kNormal001);
+    classifier_ = register_module("classifier",
+                                  torch::nn::Linear(512, config.num_classes));
+    InitializeWeights(*this, ConvInit::kHeNormalFanOut, LinearInit::kNormal001);
   }
 
   BackboneOutput Forward(const torch::Tensor& images) override {
@@ -86,20 +85,16 @@ class Vgg : public ZooBackbone {
   torch::nn::Linear classifier_{nullptr};
 };
 
-constexpr VggVariant kVgg8{"vgg8", "VGG-8 with BN for CIFAR (RepDistiller vgg8)",
-                           {1, 1, 1, 1, 1}};
-constexpr VggVariant kVgg11{"vgg11",
-                            "VGG-11 with BN for CIFAR (RepDistiller vgg11)",
-                            {1, 1, 2, 2, 2}};
-constexpr VggVariant kVgg13{"vgg13",
-                            "VGG-13 with BN for CIFAR (RepDistiller vgg13)",
-                            {2, 2, 2, 2, 2}};
-constexpr VggVariant kVgg16{"vgg16",
-                            "VGG-16 with BN for CIFAR (RepDistiller vgg16)",
-                            {2, 2, 3, 3, 3}};
-constexpr VggVariant kVgg19{"vgg19",
-                            "VGG-19 with BN for CIFAR (RepDistiller vgg19)",
-                            {2, 2, 4, 4, 4}};
+constexpr VggVariant kVgg8{
+    "vgg8", "VGG-8 with BN for CIFAR (RepDistiller vgg8)", {1, 1, 1, 1, 1}};
+constexpr VggVariant kVgg11{
+    "vgg11", "VGG-11 with BN for CIFAR (RepDistiller vgg11)", {1, 1, 2, 2, 2}};
+constexpr VggVariant kVgg13{
+    "vgg13", "VGG-13 with BN for CIFAR (RepDistiller vgg13)", {2, 2, 2, 2, 2}};
+constexpr VggVariant kVgg16{
+    "vgg16", "VGG-16 with BN for CIFAR (RepDistiller vgg16)", {2, 2, 3, 3, 3}};
+constexpr VggVariant kVgg19{
+    "vgg19", "VGG-19 with BN for CIFAR (RepDistiller vgg19)", {2, 2, 4, 4, 4}};
 
 }  // namespace
 

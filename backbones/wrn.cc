@@ -10,17 +10,17 @@
 // activation) and the three block groups' outputs (sums, no activation);
 // pre-activations: the stem, then each group's output through the BN that
 // follows it (the next group's first bn1, then the final bn1).
-#include <array>
-#include <memory>
-#include <string>
-#include <utility>
-#include <vector>
-
 #include <torch/nn/functional/activation.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
+
+#include <array>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "backbones/backbone.h"
@@ -104,8 +104,7 @@ struct WideResNetVariant {
 class WideResNet : public ZooBackbone {
  public:
   WideResNet(const WideResNetVariant& variant, const BackboneConfig& config)
-      : ZooBackbone(variant.name, config.in_channels,
-                    64 * variant.widen_factor,
+      : ZooBackbone(variant.name, config.in_channels, 64 * variant.widen_factor,
                     {16, 16 * variant.widen_factor, 32 * variant.widen_factor,
                      64 * variant.widen_factor},
                     /*native_input_size=*/32) {
@@ -116,12 +115,13 @@ class WideResNet : public ZooBackbone {
         register_module("conv1", MakeConv(config.in_channels, 16, 3, 1, 1));
     const int64_t strides[3] = {1, 2, 2};
     for (int g = 0; g < 3; ++g) {
-      groups_[g] = register_module(
-          absl::StrCat("block", g + 1),
-          WideGroup(n, widths[g], widths[g + 1], strides[g]));
+      groups_[g] =
+          register_module(absl::StrCat("block", g + 1),
+                          WideGroup(n, widths[g], widths[g + 1], strides[g]));
     }
     bn1_ = register_module("bn1", torch::nn::BatchNorm2d(widths[3]));
-    fc_ = register_module("fc", torch::nn::Linear(widths[3], config.num_classes));
+    fc_ =
+        register_module("fc", torch::nn::Linear(widths[3], config.num_classes));
     InitializeWeights(*this, ConvInit::kHeNormalFanOut, LinearInit::kZeroBias);
   }
 

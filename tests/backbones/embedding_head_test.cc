@@ -1,10 +1,10 @@
 #include "backbones/embedding_head.h"
 
+#include <torch/torch.h>
+
 #include <cmath>
 #include <string>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "gtest/gtest.h"
 
@@ -19,9 +19,9 @@ TEST(EmbeddingHeadTest, ShapesAndParameterNames) {
   EXPECT_EQ(out.logits.sizes(), (std::vector<int64_t>{4, 100}));
   std::vector<std::string> names;
   for (const auto& p : head->named_parameters()) names.push_back(p.key());
-  EXPECT_EQ(names, (std::vector<std::string>{"embed.weight", "embed.bias",
-                                             "classifier.weight",
-                                             "classifier.bias"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"embed.weight", "embed.bias",
+                                      "classifier.weight", "classifier.bias"}));
 }
 
 TEST(EmbeddingHeadTest, IsTwoAffineMapsWithoutActivation) {
@@ -48,9 +48,8 @@ TEST(EmbeddingHeadTest, PyTorchDefaultInitialisation) {
   torch::manual_seed(0);
   EmbeddingHead head(512, 256, 100);
   auto params = head->named_parameters();
-  for (const auto& [name, fan_in] :
-       std::vector<std::pair<std::string, double>>{{"embed", 512},
-                                                   {"classifier", 256}}) {
+  for (const auto& [name, fan_in] : std::vector<std::pair<std::string, double>>{
+           {"embed", 512}, {"classifier", 256}}) {
     const double bound = 1.0 / std::sqrt(fan_in);
     const torch::Tensor w = params[name + ".weight"];
     const torch::Tensor b = params[name + ".bias"];

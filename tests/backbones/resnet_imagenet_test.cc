@@ -1,7 +1,12 @@
-// ResNetImageNetTest: the ResNet18, ResNet34, ResNet50 backbones against the reference
-// definition (RepDistiller models/resnetv2.py).
+// ResNetImageNetTest: the ResNet18, ResNet34, ResNet50 backbones against the
+// reference definition (RepDistiller models/resnetv2.py).
+#include <torch/torch.h>
+
+#include <cmath>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "tests/backbones/zoo_test_util.h"
@@ -48,6 +53,25 @@ TEST(ResNetImageNetTest, ForwardBackwardAtNativeSize) {
     EXPECT_EQ(MakeBackbone(ref.name)->native_input_size(), 64);
     ExpectForwardBackward(ref.name, 64);
   }
+}
+
+}  // namespace
+}  // namespace kd
+
+namespace kd {
+namespace {
+
+using ::kd::testing::RunEval;
+using ::kd::testing::StageSides;
+
+TEST(ResNetImageNetTest, StagesAt64And96) {
+  EXPECT_EQ(StageSides(RunEval("ResNet18", 64)),
+            (std::vector<int64_t>{64, 64, 32, 16, 8}));
+  EXPECT_EQ(StageSides(RunEval("ResNet18", 96)),
+            (std::vector<int64_t>{96, 96, 48, 24, 12}));
+  EXPECT_EQ(MakeBackbone("ResNet50")->stage_channels(),
+            (std::vector<int64_t>{64, 256, 512, 1024, 2048}));
+  EXPECT_EQ(MakeBackbone("ResNet50")->feature_dim(), 2048);
 }
 
 }  // namespace

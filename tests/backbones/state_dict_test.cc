@@ -4,6 +4,8 @@
 // here.
 #include "backbones/state_dict.h"
 
+#include <torch/torch.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -13,8 +15,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
@@ -32,7 +32,7 @@ using ::testing::HasSubstr;
 // saved here and loaded by PyTorch.
 const std::vector<std::string>& FromPyTorch() {
   static const auto* names = new std::vector<std::string>{
-      "resnet8x4", "resnet32x4", "wrn_40_2", "resnet20", "wrn_16_1",
+      "resnet8x4", "resnet32x4", "wrn_40_2",  "resnet20",    "wrn_16_1",
       "vgg8",      "ShuffleV1",  "ShuffleV2", "MobileNetV2", "ResNet18"};
   return *names;
 }
@@ -49,8 +49,8 @@ std::string TmpDir() {
 
 // Runs interop.py with `args`; returns its stdout, fails the test on error.
 std::string RunInterop(const std::string& args) {
-  const std::string command = "/usr/bin/python3 " + TestDataPath("interop.py") +
-                              " " + args + " 2>&1";
+  const std::string command =
+      "/usr/bin/python3 " + TestDataPath("interop.py") + " " + args + " 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) {
     ADD_FAILURE() << "cannot run " << command;
@@ -91,8 +91,8 @@ TEST_F(StateDictTest, PyTorchStateDictsLoadAndGiveTheSameLogits) {
     const torch::Tensor logits = net->Forward(io->at("input")).logits;
     // 1e-5 absolute for the networks the interop is specified on; relative
     // to the largest logit for the others (float sums in another order).
-    const bool specified = name == "resnet8x4" || name == "resnet32x4" ||
-                           name == "wrn_40_2";
+    const bool specified =
+        name == "resnet8x4" || name == "resnet32x4" || name == "wrn_40_2";
     const float scale =
         specified ? 1.0f
                   : std::max(1.0f, io->at("logits").abs().max().item<float>());
@@ -116,7 +116,8 @@ TEST_F(StateDictTest, SavedHereLoadsStrictlyInPyTorchWithTheSameLogits) {
     {
       torch::NoGradGuard no_grad;
       net->train();  // running statistics that differ from the defaults
-      for (int i = 0; i < 2; ++i) net->Forward(torch::randn({4, 3, side, side}));
+      for (int i = 0; i < 2; ++i)
+        net->Forward(torch::randn({4, 3, side, side}));
       net->eval();
     }
     const torch::Tensor input = torch::randn({2, 3, side, side});
@@ -162,7 +163,8 @@ TEST_F(StateDictTest, RoundTripHereIsExact) {
 TEST_F(StateDictTest, CheckpointDictsAndDataParallelNamesLoad) {
   for (const char* kind : {"nested", "dataparallel"}) {
     std::unique_ptr<Backbone> net = MakeBackbone("resnet8x4", 100);
-    const absl::Status status = LoadStateDict(*net, Exported("resnet8x4", kind));
+    const absl::Status status =
+        LoadStateDict(*net, Exported("resnet8x4", kind));
     EXPECT_TRUE(status.ok()) << kind << ": " << status;
   }
 }

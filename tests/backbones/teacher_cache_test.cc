@@ -2,6 +2,8 @@
 // teacher whose features are known exactly.
 #include "backbones/teacher_cache.h"
 
+#include <torch/torch.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -13,8 +15,6 @@
 #include <set>
 #include <string>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "backbones/teacher_factory.h"
 #include "gmock/gmock.h"
@@ -154,7 +154,8 @@ TEST(TeacherCacheTest, StoresEveryViewOfEveryExample) {
   EXPECT_EQ((*cache)->input_size(), 0);
   EXPECT_EQ((*cache)->info().teacher, "mean teacher");
   EXPECT_EQ((*cache)->info().augmentation, "crop+flip");
-  EXPECT_THAT((*cache)->Describe(), HasSubstr("of mean teacher (3 views, D=3)"));
+  EXPECT_THAT((*cache)->Describe(),
+              HasSubstr("of mean teacher (3 views, D=3)"));
   for (int64_t i = 0; i < 10; ++i) {
     for (int64_t v = 0; v < 3; ++v) {
       auto feature = (*cache)->Feature(i, v);

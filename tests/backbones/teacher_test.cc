@@ -1,11 +1,11 @@
 // Backbone and TorchScript teachers, and CreateTeacher.
+#include <torch/torch.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "backbones/backbone_teacher.h"
 #include "backbones/state_dict.h"
@@ -69,8 +69,8 @@ TEST(BackboneTeacherTest, FrozenTeacherRunsInEvalModeWithoutGradients) {
   ASSERT_TRUE(LoadStateDict(*reference, checkpoint).ok());
   reference->eval();
   torch::NoGradGuard no_grad;
-  EXPECT_TRUE(torch::allclose(out->logits, reference->Forward(images).logits,
-                              0, 1e-6));
+  EXPECT_TRUE(
+      torch::allclose(out->logits, reference->Forward(images).logits, 0, 1e-6));
 }
 
 TEST(BackboneTeacherTest, TrainableTeacherGetsGradients) {
@@ -83,9 +83,8 @@ TEST(BackboneTeacherTest, TrainableTeacherGetsGradients) {
   auto out = (*teacher)->Forward({torch::randn({2, 3, 32, 32}), {}});
   ASSERT_TRUE(out.ok());
   out->logits.sum().backward();
-  EXPECT_TRUE((*teacher)->backbone()->named_parameters()["fc.weight"]
-                  .grad()
-                  .defined());
+  EXPECT_TRUE(
+      (*teacher)->backbone()->named_parameters()["fc.weight"].grad().defined());
 }
 
 TEST(BackboneTeacherTest, Errors) {
@@ -105,15 +104,17 @@ TEST(BackboneTeacherTest, Errors) {
   EXPECT_THAT(other.message(), HasSubstr("teacher 'wrn_16_1'"));
   EXPECT_THAT(other.message(), HasSubstr("block1.layer.0.conv1.weight"));
 
-  EXPECT_EQ(BackboneTeacher::Create("resnet9", config, "", true).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      BackboneTeacher::Create("resnet9", config, "", true).status().code(),
+      absl::StatusCode::kNotFound);
 
   auto teacher = BackboneTeacher::Create("resnet8", config, "", true);
   ASSERT_TRUE(teacher.ok());
   const absl::Status bad_input =
       (*teacher)->Forward({torch::randn({2, 1, 32, 32}), {}}).status();
   EXPECT_EQ(bad_input.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(bad_input.message(), HasSubstr("expected a floating [B, 3, H, W]"));
+  EXPECT_THAT(bad_input.message(),
+              HasSubstr("expected a floating [B, 3, H, W]"));
 }
 
 TorchScriptTeacherOptions Input32() {
@@ -175,8 +176,7 @@ TEST(TorchScriptTeacherTest, NotTorchScriptFilesAreClearErrors) {
   const std::string text = TmpPath("not_a_model.pt");
   std::ofstream(text) << "hello";
   // tiny_teacher_io.pt is a torch.save'd dict, not a TorchScript module.
-  for (const std::string& path :
-       {text, TestDataPath("tiny_teacher_io.pt")}) {
+  for (const std::string& path : {text, TestDataPath("tiny_teacher_io.pt")}) {
     const absl::Status status =
         TorchScriptTeacher::Load(path, Input32()).status();
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << path;
@@ -192,8 +192,8 @@ TEST(CreateTeacherTest, SpecsChooseTheKindOfTeacher) {
   TeacherOptions options;
   options.backbone.num_classes = 10;
   options.input_size = 32;
-  auto ts = CreateTeacher("torchscript:" + TestDataPath("tiny_teacher.pt"),
-                          options);
+  auto ts =
+      CreateTeacher("torchscript:" + TestDataPath("tiny_teacher.pt"), options);
   ASSERT_TRUE(ts.ok()) << ts.status();
   EXPECT_EQ((*ts)->feature_dim(), 16);
 

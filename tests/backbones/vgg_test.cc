@@ -1,7 +1,12 @@
 // VggTest: the vgg8, vgg11, vgg13, vgg16, vgg19 backbones against the reference
 // definition (RepDistiller models/vgg.py).
+#include <torch/torch.h>
+
+#include <cmath>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "tests/backbones/zoo_test_util.h"
@@ -49,6 +54,54 @@ TEST(VggTest, ForwardBackwardAtNativeSize) {
   for (const ReferenceCount& ref : kReferenceCounts) {
     EXPECT_EQ(MakeBackbone(ref.name)->native_input_size(), 32);
     ExpectForwardBackward(ref.name, 32);
+  }
+}
+
+}  // namespace
+}  // namespace kd
+
+namespace kd {
+namespace {
+
+using ::kd::testing::ExpectHeNormalConvs;
+using ::kd::testing::RunEval;
+using ::kd::testing::StageSides;
+
+// The reference max-pools after block 3 only for 64x64 inputs.
+TEST(VggTest, PoolsAfterBlock3OnlyFor64x64) {
+  EXPECT_EQ(StageSides(RunEval("vgg13", 32)),
+            (std::vector<int64_t>{32, 16, 8, 4, 4}));
+  EXPECT_EQ(StageSides(RunEval("vgg8", 64)),
+            (std::vector<int64_t>{64, 32, 16, 8, 4}));
+}
+
+TEST(VggTest, PreActivationsAreTheBlocksBeforeTheirReLU) {
+  const BackboneOutput out = RunEval("vgg8", 32);
+  EXPECT_TRUE(
+      torch::equal(out.preact_stage_features[0], out.stage_features[0]));
+  for (size_t i = 1; i < 5; ++i) {
+    EXPECT_TRUE(torch::equal(torch::relu(out.preact_stage_features[i]),
+                             out.stage_features[i]));
+  }
+}
+
+TEST(VggTest, InitialisationFollowsTheReference) {
+  torch::manual_seed(0);
+  std::unique_ptr<Backbone> net = MakeBackbone("vgg13", 100);
+  ExpectHeNormalConvs(*net, 512);  // also checks the conv biases are 0
+  auto params = net->named_parameters();
+  EXPECT_NEAR(params["classifier.weight"].std().item<double>(), 0.01, 0.0005);
+  EXPECT_EQ(params["classifier.bias"].abs().max().item<float>(), 0.0f);
+}
+
+TEST(VggTest, TooSmallInputIsAClearError) {
+  try {
+    RunEval("vgg8", 4);
+    FAIL() << "expected an error";
+  } catch (const c10::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("vgg8: input 4x4 is smaller"),
+              std::string::npos)
+        << e.what();
   }
 }
 

@@ -1,15 +1,17 @@
 #include "tests/backbones/zoo_test_util.h"
 
+#include <torch/autograd.h>
+#include <torch/nn/module.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/utils.h>
+
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <sstream>
 #include <utility>
-
-#include <torch/autograd.h>
-#include <torch/nn/module.h>
-#include <torch/utils.h>
 
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
@@ -20,9 +22,9 @@ namespace testing {
 std::string TestDataPath(const std::string& file) {
   const char* srcdir = std::getenv("TEST_SRCDIR");
   const char* workspace = std::getenv("TEST_WORKSPACE");
-  std::string root = srcdir ? std::string(srcdir) + "/" +
-                                  (workspace ? workspace : "kd") + "/"
-                            : "";
+  std::string root =
+      srcdir ? std::string(srcdir) + "/" + (workspace ? workspace : "kd") + "/"
+             : "";
   return root + "tests/backbones/testdata/" + file;
 }
 
@@ -56,8 +58,7 @@ void ExpectForwardBackward(const std::string& name, int64_t side,
   BackboneOutput out = net->Forward(images);
   ASSERT_TRUE(out.logits.defined());
   EXPECT_EQ(out.logits.sizes(), (std::vector<int64_t>{2, num_classes}));
-  EXPECT_EQ(out.pooled.sizes(),
-            (std::vector<int64_t>{2, net->feature_dim()}));
+  EXPECT_EQ(out.pooled.sizes(), (std::vector<int64_t>{2, net->feature_dim()}));
   const std::vector<int64_t> channels = net->stage_channels();
   ASSERT_EQ(out.stage_features.size(), channels.size());
   ASSERT_EQ(out.preact_stage_features.size(), channels.size());
@@ -82,15 +83,50 @@ void ExpectForwardBackward(const std::string& name, int64_t side,
       without_grad.push_back(p.key());
     }
   }
-  EXPECT_TRUE(without_grad.empty())
-      << "parameters without a finite gradient: "
-      << absl::StrJoin(without_grad, ", ");
+  EXPECT_TRUE(without_grad.empty()) << "parameters without a finite gradient: "
+                                    << absl::StrJoin(without_grad, ", ");
+}
+
+BackboneOutput RunEval(const std::string& name, int64_t side) {
+  torch::set_num_threads(1);
+  std::unique_ptr<Backbone> net = MakeBackbone(name, 10);
+  if (net == nullptr) return {};
+  net->eval();
+  torch::NoGradGuard no_grad;
+  return net->Forward(torch::randn({2, 3, side, side}));
+}
+
+std::vector<int64_t> StageSides(const BackboneOutput& out) {
+  std::vector<int64_t> sides;
+  for (const auto& f : out.stage_features) sides.push_back(f.size(2));
+  return sides;
+}
+
+void ExpectHeNormalConvs(torch::nn::Module& module, int64_t out_channels) {
+  int checked = 0;
+  for (const auto& m : module.modules(/*include_self=*/false)) {
+    auto* conv = m->as<torch::nn::Conv2dImpl>();
+    if (conv == nullptr || conv->weight.size(0) != out_channels) continue;
+    const torch::Tensor w = conv->weight.to(torch::kDouble);
+    const double expected =
+        std::sqrt(2.0 / (w.size(0) * w.size(2) * w.size(3)));
+    if (w.numel() < 10000) continue;  // too few values for a tight check
+    EXPECT_NEAR(w.std().item<double>(), expected, 0.05 * expected);
+    EXPECT_NEAR(w.mean().item<double>(), 0.0, 0.05 * expected);
+    if (conv->bias.defined()) {
+      EXPECT_EQ(conv->bias.abs().max().item<double>(), 0.0);
+    }
+    ++checked;
+  }
+  EXPECT_GT(checked, 0) << "no convolution with " << out_channels
+                        << " outputs and enough weights";
 }
 
 void ExpectStateMatchesReference(const std::string& name) {
   SCOPED_TRACE(name);
   std::ifstream in(TestDataPath("reference_state_shapes.txt"));
-  ASSERT_TRUE(in) << "cannot open " << TestDataPath("reference_state_shapes.txt");
+  ASSERT_TRUE(in) << "cannot open "
+                  << TestDataPath("reference_state_shapes.txt");
   std::vector<std::string> expected;
   std::string line;
   while (std::getline(in, line)) {

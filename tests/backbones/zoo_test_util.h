@@ -4,12 +4,12 @@
 #ifndef KD_TESTS_BACKBONES_ZOO_TEST_UTIL_H_
 #define KD_TESTS_BACKBONES_ZOO_TEST_UTIL_H_
 
+#include <torch/types.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <torch/types.h>
 
 #include "backbones/backbone.h"
 
@@ -32,8 +32,20 @@ void ExpectForwardBackward(const std::string& name, int64_t side,
                            int64_t num_classes = 10);
 
 // Expects the parameters and buffers of `name` (100 classes) to have exactly
-// the names and shapes of the reference network, in the reference's order.
+// the names and shapes of the reference network (compared as sets).
 void ExpectStateMatchesReference(const std::string& name);
+
+// Runs `name` (10 classes) in eval mode on a batch of 2 random side x side
+// images.
+BackboneOutput RunEval(const std::string& name, int64_t side);
+
+// The spatial side of each stage feature map.
+std::vector<int64_t> StageSides(const BackboneOutput& out);
+
+// Expects the weights of every Conv2d with `out_channels` output channels in
+// `module` to look drawn from N(0, sqrt(2 / (k*k*out_channels))) (He normal,
+// fan_out): mean ~0 and standard deviation within 5 %.
+void ExpectHeNormalConvs(torch::nn::Module& module, int64_t out_channels);
 
 // The path of a file under tests/backbones/testdata in the runfiles.
 std::string TestDataPath(const std::string& file);
