@@ -25,7 +25,7 @@ EVAL_SUBSET="${KD_MAIN_EVAL_SUBSET:-500}"
 TEACHER_EPOCHS="${KD_MAIN_TEACHER_EPOCHS:-4}"
 STUDENT_EPOCHS="${KD_MAIN_STUDENT_EPOCHS:-4}"
 SEED="${KD_MAIN_SEED:-1}"
-OUT="${KD_MAIN_OUT:-runs/main_job}"
+OUT="${KD_MAIN_OUT:-out/main_job}"  # out/ is git-ignored
 DATA_DIR="${KD_FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}"
 
 start=$SECONDS
