@@ -206,6 +206,51 @@ TEST(TrainerTest, DistillationResumeEqualsUnbroken) {
   }
 }
 
+// Sequential from a plain backbone state dict (no head): the teacher head
+// is trained first on CE, then frozen; the run reports its accuracy.
+TEST(TrainerTest, SequentialTrainsTheTeacherHeadFirstWhenItHasNone) {
+  RunConfig teacher = TeacherConfig(TempDir("plain_teacher"));
+  MustRun(teacher);
+  RunConfig student = TeacherConfig(TempDir("seq_head_first"));
+  student.mode = TrainMode::kSequential;
+  student.student = "test_tiny_cnn";
+  student.teacher = "test_tiny_cnn";
+  student.teacher_checkpoint = teacher.out_dir + "/teacher_final.pt";
+  student.losses = {"ce", "kd:T=4"};
+  student.epochs = 1;
+  student.schedule.epochs = 1;
+  student.schedule.milestones = {};
+  // Without a head and without head epochs: a clear error.
+  auto refused = Trainer::Create(student);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("--teacher_head_epochs"));
+  student.teacher_head_epochs = 5;
+  student.teacher_head_lr = 0.1;
+  const RunResult result = MustRun(student);
+  EXPECT_GT(result.teacher_top1, 40.0);  // chance is 25%
+  auto state = LoadTensorMap(student.out_dir + "/checkpoint.pt");
+  ASSERT_TRUE(state.ok());
+  EXPECT_TRUE(state->count("teacher_head.classifier.weight"));
+}
+
+TEST(TrainerTest, ResumeRefusesOtherSettingsAndRunsNeedResumeToContinue) {
+  RunConfig config = TeacherConfig(TempDir("settings"));
+  config.stop_after_epochs = 1;
+  MustRun(config);
+  config.stop_after_epochs = 0;
+  auto again = Trainer::Create(config);  // no --resume
+  ASSERT_FALSE(again.ok());
+  EXPECT_THAT(std::string(again.status().message()),
+              HasSubstr("already holds a run"));
+  config.resume = true;
+  config.batch_size = 32;
+  auto other = Trainer::Create(config);
+  ASSERT_FALSE(other.ok());
+  EXPECT_THAT(std::string(other.status().message()),
+              HasSubstr("--batch_size (checkpoint 16, now 32)"));
+}
+
 TEST(TrainerTest, NonFiniteLossNamesTermEpochAndStep) {
   RunConfig config = TeacherConfig(TempDir("nan"));
   config.losses = {"ce", "test_nan:after=3"};
