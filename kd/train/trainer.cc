@@ -596,7 +596,7 @@ absl::Status Trainer::Impl::WriteCurves() const {
   if (records.empty()) return absl::OkStatus();
   plot::Series train{"train error (%)", {}, {}, 0, true};
   plot::Series test{"test error (%)", {}, {}, 0, false};
-  plot::Series teacher_series{"teacher head test error (%)", {}, {}, 1, false};
+  plot::Series teacher_series{"teacher test error (%)", {}, {}, 1, false};
   for (const auto& r : records) {
     train.x.push_back(r.epoch);
     train.y.push_back(100.0 - r.Get("train_top1"));
