@@ -69,7 +69,7 @@ class LossSet : public torch::nn::Module {
 
   const std::vector<WeightedLoss>& losses() const { return losses_; }
 
-  // "ce:weight=1 + ega(node=0.8,edge=0.24,...):weight=1": for logs.
+  // "0.5 * ce + 1 * ega:node=0.8,edge=0.24": weights and specs, for logs.
   std::string Describe() const;
 
   // Every registered loss, its doc line and options, plus the `weight`

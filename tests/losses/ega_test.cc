@@ -86,7 +86,8 @@ TEST(EgaTest, ZeroVarianceRowsFollowTheDocumentedConvention) {
   LossInputs in;
   in.student_embed = at::ones({3, 4}, at::kDouble);
   in.teacher_embed =
-      at::tensor(std::vector<double>{1, 2, 3, 4, 4, 3, 2, 1, 1, 3, 2, 4}).reshape({3, 4});
+      at::tensor(std::vector<double>{1, 2, 3, 4, 4, 3, 2, 1, 1, 3, 2, 4})
+          .reshape({3, 4});
   auto value = loss->Compute(in);
   ASSERT_TRUE(value.ok());
   EXPECT_NEAR(value->terms[0].second.item<double>(), std::sqrt(3.0), 1e-12);
