@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Bad input to tools/train, tools/evaluate and tools/dump_embeddings: exit
+# code 2 and exactly one clear line on stderr, before any training starts.
+set -uo pipefail
+BIN="${TEST_SRCDIR}/${TEST_WORKSPACE}/tools"
+TMP="${TEST_TMPDIR:-/tmp}/cli"
+mkdir -p "$TMP"
+FMNIST="${KD_FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}"
+failures=0
+
+# expect_bad <expected substring> <binary> <args...>
+expect_bad() {
+  local want="$1"; shift
+  local bin="$1"; shift
+  "$BIN/$bin" "$@" >"$TMP/out" 2>"$TMP/err"
+  local rc=$?
+  local lines
+  lines=$(wc -l <"$TMP/err")
+  if [[ $rc -ne 2 ]]; then
+    echo "FAIL: $bin $*: exit code $rc, expected 2; stderr:"; cat "$TMP/err"
+    failures=$((failures + 1))
+  elif [[ $lines -ne 1 ]]; then
+    echo "FAIL: $bin $*: $lines stderr lines, expected 1:"; cat "$TMP/err"
+    failures=$((failures + 1))
+  elif ! grep -qF -- "$want" "$TMP/err"; then
+    echo "FAIL: $bin $*: stderr lacks '$want':"; cat "$TMP/err"
+    failures=$((failures + 1))
+  else
+    echo "ok: $bin $* -> $(cat "$TMP/err")"
+  fi
+}
+
+T=(--teacher=resnet8 --mode=teacher --out_dir="$TMP/run" --data_dir="$FMNIST")
+expect_bad "unknown flag --no_such_flag" train --no_such_flag=1
+expect_bad "unknown flag --epoch (did you mean --epochs?)" train --epoch=3
+expect_bad "bad value 'abc' for --epochs" train --epochs=abc
+expect_bad "unexpected argument 'stray'" train stray
+expect_bad "--mode: unknown mode 'both'" train --mode=both
+expect_bad "--epochs: expected >= 1, got 0" train "${T[@]}" --epochs=0
+expect_bad "--batch_size: expected >= 1, got -4" train "${T[@]}" --batch_size=-4
+expect_bad "--lr: expected a finite value > 0" train "${T[@]}" --lr=0
+expect_bad "--lr_schedule: unknown schedule 'linear'" train "${T[@]}" --lr_schedule=linear
+expect_bad "--out_dir" train --teacher=resnet8 --mode=teacher
+expect_bad "unknown loss 'nosuchloss'" train "${T[@]}" --loss=ce --loss=nosuchloss
+expect_bad "nodee" train "${T[@]}" --loss='ce;ega:nodee=1'
+expect_bad "unknown backbone 'resnet9'" train "${T[@]/--teacher=resnet8/--teacher=resnet9}"
+expect_bad "unknown dataset 'cifar1000'" train "${T[@]}" --dataset=cifar1000
+expect_bad "$TMP/no_such_dir" train "${T[@]}" --data_dir="$TMP/no_such_dir"
+expect_bad "--teacher_checkpoint: no such file: $TMP/none.pt" train \
+  --mode=simultaneous --teacher=resnet8 --student=resnet8 \
+  --teacher_checkpoint="$TMP/none.pt" --out_dir="$TMP/run" --data_dir="$FMNIST"
+expect_bad "--resume: no checkpoint to resume from" train "${T[@]}" --resume
+expect_bad "--device" train "${T[@]}" --device=tpu
+expect_bad "--checkpoint: required" evaluate
+expect_bad "checkpoint $TMP/none.pt: no such file" evaluate --checkpoint="$TMP/none.pt"
+expect_bad "unknown flag --knn_kk" evaluate --knn_kk=3
+expect_bad "--tsne_method" dump_embeddings --checkpoint=x --out_dir="$TMP/d" --tsne_method=fast
+expect_bad "--out_dir: required" dump_embeddings --checkpoint=x
+
+# --help exits 0 and lists flags and plugins.
+if "$BIN/train" --help >"$TMP/help" 2>&1 && grep -q -- "--teacher_checkpoint" "$TMP/help" &&
+   grep -q "resnet8" "$TMP/help" && grep -q "fashion_mnist" "$TMP/help" &&
+   grep -q "ega" "$TMP/help"; then
+  echo "ok: train --help"
+else
+  echo "FAIL: train --help"; head -50 "$TMP/help"; failures=$((failures + 1))
+fi
+
+# Nothing was trained: the output directory holds no checkpoint.
+if [[ -e "$TMP/run/checkpoint.pt" ]]; then
+  echo "FAIL: a bad-input run wrote a checkpoint"; failures=$((failures + 1))
+fi
+echo "$failures failure(s)"
+[[ $failures -eq 0 ]]

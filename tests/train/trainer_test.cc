@@ -1,0 +1,319 @@
+// End-to-end tests of the training run on tiny synthetic data (test_blobs,
+// test_tiny_cnn): learning, determinism, resume == unbroken, NaN detection,
+// architecture mismatch and bad-input errors at set-up.
+#include "kd/train/trainer.h"
+
+#include <ATen/ATen.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "kd/train/checkpoint.h"
+#include "kd/train/metrics_log.h"
+#include "tests/train/test_plugins.h"
+
+namespace kd {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string TempDir(const std::string& name) {
+  const char* root = std::getenv("TEST_TMPDIR");
+  std::string dir = std::string(root ? root : "/tmp") + "/" + name;
+  std::system(("rm -rf '" + dir + "'").c_str());
+  return dir;
+}
+
+RunConfig TeacherConfig(const std::string& out_dir) {
+  RunConfig c;
+  c.mode = TrainMode::kTeacher;
+  c.dataset = "test_blobs:size=96";
+  c.eval_subset = 0;
+  c.input_size = 8;
+  c.teacher = "test_tiny_cnn";
+  c.teacher_embed_dim = 8;
+  c.embed_dim = 8;
+  c.losses = {"ce"};
+  c.epochs = 4;
+  c.batch_size = 16;
+  c.schedule.base_lr = 0.05;
+  c.schedule.milestones = {3};
+  c.schedule.epochs = c.epochs;
+  c.seed = 7;
+  c.threads = 1;
+  c.loader_workers = 2;
+  c.out_dir = out_dir;
+  c.progress_bar = false;
+  return c;
+}
+
+RunResult MustRun(const RunConfig& config) {
+  auto trainer = Trainer::Create(config);
+  EXPECT_TRUE(trainer.ok()) << trainer.status();
+  if (!trainer.ok()) return {};
+  auto result = (*trainer)->Run();
+  EXPECT_TRUE(result.ok()) << result.status();
+  return result.ok() ? *result : RunResult{};
+}
+
+// Every tensor of two checkpoint files is bitwise equal.
+void ExpectSameCheckpoint(const std::string& a, const std::string& b) {
+  auto ma = LoadTensorMap(a);
+  auto mb = LoadTensorMap(b);
+  ASSERT_TRUE(ma.ok()) << ma.status();
+  ASSERT_TRUE(mb.ok()) << mb.status();
+  ASSERT_EQ(ma->size(), mb->size());
+  for (const auto& [name, tensor] : *ma) {
+    ASSERT_TRUE(mb->count(name)) << name;
+    EXPECT_TRUE(tensor.equal(mb->at(name))) << name;
+  }
+}
+
+// metrics.jsonl rows equal except wall-clock fields.
+void ExpectSameMetrics(const std::string& dir_a, const std::string& dir_b) {
+  auto a = MetricsLog(dir_a).ReadAll();
+  auto b = MetricsLog(dir_b).ReadAll();
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ(a->size(), b->size());
+  for (size_t i = 0; i < a->size(); ++i) {
+    EXPECT_EQ((*a)[i].epoch, (*b)[i].epoch);
+    ASSERT_EQ((*a)[i].values.size(), (*b)[i].values.size());
+    for (size_t j = 0; j < (*a)[i].values.size(); ++j) {
+      const auto& [name, value] = (*a)[i].values[j];
+      if (name == "images_per_s" || name == "epoch_seconds") continue;
+      EXPECT_EQ(name, (*b)[i].values[j].first);
+      EXPECT_EQ(value, (*b)[i].values[j].second)
+          << name << " at epoch " << (*a)[i].epoch;
+    }
+  }
+}
+
+TEST(TrainerTest, TrainingLowersTheLossAndLearns) {
+  ASSERT_EQ(testing::TestPluginsLinked(), 1);
+  const std::string dir = TempDir("learns");
+  RunConfig config = TeacherConfig(dir);
+  config.epochs = 10;
+  config.batch_size = 8;
+  config.schedule.base_lr = 0.1;
+  config.schedule.epochs = 10;
+  config.schedule.milestones = {};
+  const RunResult result = MustRun(config);
+  auto records = MetricsLog(dir).ReadAll();
+  ASSERT_TRUE(records.ok());
+  ASSERT_EQ(records->size(), 10u);
+  const double first = records->front().Get("train_loss");
+  const double last = records->back().Get("train_loss");
+  EXPECT_LT(last, 0.5 * first) << "first " << first << " last " << last;
+  EXPECT_GT(result.best_top1, 90.0);  // chance is 25%
+  EXPECT_EQ(result.epochs_done, 10);
+  for (const char* file :
+       {"checkpoint.pt", "best.pt", "teacher_final.pt", "teacher_best.pt",
+        "teacher_head_final.pt", "metrics.csv", "summary.json",
+        "learning_curve.png"}) {
+    EXPECT_EQ(access((dir + "/" + file).c_str(), R_OK), 0) << file;
+  }
+}
+
+TEST(TrainerTest, SameSeedGivesSameWeightsOtherSeedDoesNot) {
+  RunConfig a = TeacherConfig(TempDir("seed_a"));
+  RunConfig b = TeacherConfig(TempDir("seed_b"));
+  RunConfig c = TeacherConfig(TempDir("seed_c"));
+  a.epochs = b.epochs = c.epochs = 2;
+  a.schedule.epochs = b.schedule.epochs = c.schedule.epochs = 2;
+  a.schedule.milestones = b.schedule.milestones = c.schedule.milestones = {};
+  c.seed = 8;
+  MustRun(a);
+  MustRun(b);
+  MustRun(c);
+  ExpectSameCheckpoint(a.out_dir + "/checkpoint.pt",
+                       b.out_dir + "/checkpoint.pt");
+  auto wa = LoadTensorMap(a.out_dir + "/checkpoint.pt");
+  auto wc = LoadTensorMap(c.out_dir + "/checkpoint.pt");
+  ASSERT_TRUE(wa.ok() && wc.ok());
+  EXPECT_FALSE(wa->at("model.backbone.conv1.weight")
+                   .equal(wc->at("model.backbone.conv1.weight")));
+}
+
+TEST(TrainerTest, ResumeAfterStopEqualsUnbrokenRun) {
+  RunConfig straight = TeacherConfig(TempDir("straight"));
+  MustRun(straight);
+
+  RunConfig broken = TeacherConfig(TempDir("broken"));
+  broken.stop_after_epochs = 2;
+  const RunResult first = MustRun(broken);
+  EXPECT_TRUE(first.stopped_early);
+  EXPECT_EQ(first.epochs_done, 2);
+  broken.stop_after_epochs = 0;
+  broken.resume = true;
+  const RunResult second = MustRun(broken);
+  EXPECT_FALSE(second.stopped_early);
+  EXPECT_EQ(second.epochs_done, 4);
+
+  ExpectSameCheckpoint(straight.out_dir + "/checkpoint.pt",
+                       broken.out_dir + "/checkpoint.pt");
+  ExpectSameCheckpoint(straight.out_dir + "/teacher_final.pt",
+                       broken.out_dir + "/teacher_final.pt");
+  ExpectSameMetrics(straight.out_dir, broken.out_dir);
+}
+
+// Distillation: the teacher head (and, simultaneous, its optimiser) and
+// the EGA loss are part of the resumed state.
+TEST(TrainerTest, DistillationResumeEqualsUnbroken) {
+  RunConfig teacher = TeacherConfig(TempDir("distil_teacher"));
+  teacher.teacher = "test_tiny_cnn:width=6";
+  teacher.epochs = 2;
+  teacher.schedule.epochs = 2;
+  MustRun(teacher);
+  for (TrainMode mode : {TrainMode::kSimultaneous, TrainMode::kSequential}) {
+    SCOPED_TRACE(TrainModeName(mode));
+    auto student = [&](const std::string& name) {
+      RunConfig c = TeacherConfig(TempDir(name + TrainModeName(mode)));
+      c.mode = mode;
+      c.student = "test_tiny_cnn";
+      c.teacher = "test_tiny_cnn:width=6";
+      c.teacher_checkpoint = teacher.out_dir + "/best.pt";
+      c.losses = {"ce", "ega:node=0.8,edge=0.24"};
+      c.epochs = 3;
+      c.schedule.epochs = 3;
+      return c;
+    };
+    RunConfig straight = student("d_straight_");
+    const RunResult unbroken = MustRun(straight);
+    EXPECT_GE(unbroken.teacher_top1, 0);
+    RunConfig broken = student("d_broken_");
+    broken.stop_after_epochs = 1;
+    MustRun(broken);
+    broken.stop_after_epochs = 0;
+    broken.resume = true;
+    MustRun(broken);
+    ExpectSameCheckpoint(straight.out_dir + "/checkpoint.pt",
+                         broken.out_dir + "/checkpoint.pt");
+    ExpectSameMetrics(straight.out_dir, broken.out_dir);
+    auto state = LoadTensorMap(straight.out_dir + "/checkpoint.pt");
+    ASSERT_TRUE(state.ok());
+    EXPECT_TRUE(state->count("teacher_head.embed.weight"));
+    // Only the simultaneous teacher head trains (and has momentum).
+    EXPECT_EQ(state->count("teacher_head_opt.embed.weight"),
+              mode == TrainMode::kSimultaneous ? 1u : 0u);
+    auto records = MetricsLog(straight.out_dir).ReadAll();
+    ASSERT_TRUE(records.ok());
+    EXPECT_GT(records->back().Get("train_ega/node", -1), 0);
+    EXPECT_GT(records->back().Get("train_ega/edge", -1), 0);
+  }
+}
+
+// Sequential from a plain backbone state dict (no head): the teacher head
+// is trained first on CE, then frozen; the run reports its accuracy.
+TEST(TrainerTest, SequentialTrainsTheTeacherHeadFirstWhenItHasNone) {
+  RunConfig teacher = TeacherConfig(TempDir("plain_teacher"));
+  MustRun(teacher);
+  RunConfig student = TeacherConfig(TempDir("seq_head_first"));
+  student.mode = TrainMode::kSequential;
+  student.student = "test_tiny_cnn";
+  student.teacher = "test_tiny_cnn";
+  student.teacher_checkpoint = teacher.out_dir + "/teacher_final.pt";
+  student.losses = {"ce", "kd:T=4"};
+  student.epochs = 1;
+  student.schedule.epochs = 1;
+  student.schedule.milestones = {};
+  // Without a head and without head epochs: a clear error.
+  auto refused = Trainer::Create(student);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("--teacher_head_epochs"));
+  student.teacher_head_epochs = 5;
+  student.teacher_head_lr = 0.1;
+  const RunResult result = MustRun(student);
+  EXPECT_GT(result.teacher_top1, 40.0);  // chance is 25%
+  auto state = LoadTensorMap(student.out_dir + "/checkpoint.pt");
+  ASSERT_TRUE(state.ok());
+  EXPECT_TRUE(state->count("teacher_head.classifier.weight"));
+}
+
+TEST(TrainerTest, ResumeRefusesOtherSettingsAndRunsNeedResumeToContinue) {
+  RunConfig config = TeacherConfig(TempDir("settings"));
+  config.stop_after_epochs = 1;
+  MustRun(config);
+  config.stop_after_epochs = 0;
+  auto again = Trainer::Create(config);  // no --resume
+  ASSERT_FALSE(again.ok());
+  EXPECT_THAT(std::string(again.status().message()),
+              HasSubstr("already holds a run"));
+  config.resume = true;
+  config.batch_size = 32;
+  auto other = Trainer::Create(config);
+  ASSERT_FALSE(other.ok());
+  EXPECT_THAT(std::string(other.status().message()),
+              HasSubstr("--batch_size (checkpoint 16, now 32)"));
+}
+
+TEST(TrainerTest, NonFiniteLossNamesTermEpochAndStep) {
+  RunConfig config = TeacherConfig(TempDir("nan"));
+  config.losses = {"ce", "test_nan:after=3"};
+  auto trainer = Trainer::Create(config);
+  ASSERT_TRUE(trainer.ok()) << trainer.status();
+  auto result = (*trainer)->Run();
+  ASSERT_FALSE(result.ok());
+  EXPECT_THAT(std::string(result.status().message()), HasSubstr("test_nan"));
+  EXPECT_THAT(std::string(result.status().message()), HasSubstr("boom"));
+  EXPECT_THAT(std::string(result.status().message()),
+              HasSubstr("epoch 1/4, step 4/"));
+}
+
+TEST(TrainerTest, TeacherOfAnotherArchitectureIsAClearError) {
+  RunConfig teacher = TeacherConfig(TempDir("arch_teacher"));
+  teacher.epochs = 1;
+  teacher.schedule.epochs = 1;
+  teacher.schedule.milestones = {};
+  MustRun(teacher);
+  RunConfig student = TeacherConfig(TempDir("arch_student"));
+  student.mode = TrainMode::kSimultaneous;
+  student.student = "test_tiny_cnn";
+  student.teacher = "test_tiny_cnn:width=6";
+  student.teacher_checkpoint = teacher.out_dir + "/best.pt";
+  auto trainer = Trainer::Create(student);
+  ASSERT_FALSE(trainer.ok());
+  const std::string message(trainer.status().message());
+  EXPECT_THAT(message, HasSubstr("model.backbone.*"));
+  EXPECT_THAT(message, HasSubstr("with another shape: conv1.weight (file [4, "
+                                 "3, 3, 3], model [6, 3, 3, 3])"));
+  EXPECT_THAT(message, HasSubstr(teacher.out_dir + "/best.pt"));
+}
+
+TEST(TrainerTest, BadInputFailsAtSetUp) {
+  RunConfig config = TeacherConfig(TempDir("bad"));
+  config.losses = {"ce", "no_such_loss:x=1"};
+  auto trainer = Trainer::Create(config);
+  ASSERT_FALSE(trainer.ok());
+  EXPECT_THAT(std::string(trainer.status().message()),
+              HasSubstr("no_such_loss"));
+
+  config = TeacherConfig(TempDir("bad2"));
+  config.resume = true;
+  trainer = Trainer::Create(config);
+  ASSERT_FALSE(trainer.ok());
+  EXPECT_THAT(std::string(trainer.status().message()), HasSubstr("--resume"));
+
+  config = TeacherConfig(TempDir("bad3"));
+  config.dataset = "no_such_data";
+  trainer = Trainer::Create(config);
+  ASSERT_FALSE(trainer.ok());
+  EXPECT_THAT(std::string(trainer.status().message()),
+              HasSubstr("unknown dataset 'no_such_data'"));
+
+  config = TeacherConfig(TempDir("bad4"));
+  config.mode = TrainMode::kSequential;
+  config.student = "test_tiny_cnn";
+  config.teacher_checkpoint = config.out_dir + "/missing.pt";
+  trainer = Trainer::Create(config);
+  ASSERT_FALSE(trainer.ok());
+  EXPECT_THAT(std::string(trainer.status().message()),
+              HasSubstr("--teacher_checkpoint: no such file"));
+}
+
+}  // namespace
+}  // namespace kd
