@@ -33,6 +33,7 @@
 #include "absl/strings/str_split.h"
 #include "gflags/gflags.h"
 #include "kd/status_macros.h"
+#include "kd/train/cli.h"
 #include "losses/loss_set.h"
 
 DEFINE_string(loss, "", "loss spec(s), ';'-separated, e.g. 'ce;ega:node=0.8'");
@@ -300,14 +301,19 @@ absl::Status Run() {
 }  // namespace kd
 
 int main(int argc, char** argv) {
-  gflags::SetUsageMessage(
+  kd::CliSpec spec;
+  spec.program = "eval_loss";
+  spec.usage =
       "eval_loss --loss=SPEC --student_embed=FILE --teacher_embed=FILE ... "
-      "[--grad]: prints every loss term as JSON");
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
+      "[--grad]: evaluates loss specs on tensors from files (torch.save or "
+      "text) and prints every term as JSON.";
+  spec.help_files = {"tools/eval_loss.cc"};
+  spec.extra_help = [] {
+    return "Registered losses and their options:\n" +
+           kd::Loss::Registry::Global().Help();
+  };
+  kd::ParseCommandLineOrExit(spec, argc, argv);
   const absl::Status status = kd::Run();
-  if (!status.ok()) {
-    std::cerr << "eval_loss: " << status.message() << std::endl;
-    return 1;
-  }
+  if (!status.ok()) return kd::ReportBadInput("eval_loss", status);
   return 0;
 }
