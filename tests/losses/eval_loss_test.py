@@ -88,7 +88,7 @@ class EvalLossTest(unittest.TestCase):
 
     def test_missing_input_is_a_clear_error(self):
         code, _, err = run("--loss=ega", "--student_embed=" + save("xs", self.xs))
-        self.assertEqual(code, 1)
+        self.assertEqual(code, 2)  # bad input: exit code 2, as every tool
         self.assertIn("ega needs teacher_embed", err)
 
     def test_bad_files_are_clear_errors(self):
@@ -97,14 +97,14 @@ class EvalLossTest(unittest.TestCase):
             f.write("1 2 3\n4 5\n")
         code, _, err = run("--loss=ega", "--student_embed=" + ragged,
                            "--teacher_embed=" + ragged)
-        self.assertEqual(code, 1)
+        self.assertEqual(code, 2)  # bad input: exit code 2, as every tool
         self.assertIn("line 2 has 2 values; earlier rows have 3", err)
         code, _, err = run("--loss=ega", "--student_embed=" + save("a", self.xs),
                            "--teacher_embed=" + save("b", self.xt[:3]))
-        self.assertEqual(code, 1)
+        self.assertEqual(code, 2)  # bad input: exit code 2, as every tool
         self.assertIn("teacher_embed must have 5 rows", err)
         code, _, err = run("--loss=ega", "--student_embed=/nonexistent.pt")
-        self.assertEqual(code, 1)
+        self.assertEqual(code, 2)  # bad input: exit code 2, as every tool
         self.assertIn("cannot open '/nonexistent.pt'", err)
         code, _, err = run("--loss=egg", "--student_embed=" + save("a", self.xs))
         self.assertIn("unknown loss 'egg' (did you mean 'ega'?)", err)
