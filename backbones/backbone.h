@@ -8,10 +8,10 @@
 #ifndef BACKBONES_BACKBONE_H_
 #define BACKBONES_BACKBONE_H_
 
+#include <torch/nn/module.h>
+
 #include <cstdint>
 #include <vector>
-
-#include <torch/nn/module.h>
 
 #include "kd/registry.h"
 

@@ -5,10 +5,10 @@
 #ifndef BACKBONES_EMBEDDING_HEAD_H_
 #define BACKBONES_EMBEDDING_HEAD_H_
 
-#include <cstdint>
-
 #include <torch/nn/module.h>
 #include <torch/nn/modules/linear.h>
+
+#include <cstdint>
 
 namespace kd {
 
@@ -19,7 +19,8 @@ struct EmbeddingHeadOutput {
 
 class EmbeddingHeadImpl : public torch::nn::Module {
  public:
-  EmbeddingHeadImpl(int64_t feature_dim, int64_t embed_dim, int64_t num_classes);
+  EmbeddingHeadImpl(int64_t feature_dim, int64_t embed_dim,
+                    int64_t num_classes);
   EmbeddingHeadOutput Forward(const torch::Tensor& pooled);
 
   int64_t embed_dim() const { return embed_dim_; }

@@ -7,11 +7,11 @@
 #ifndef BACKBONES_TEACHER_H_
 #define BACKBONES_TEACHER_H_
 
+#include <torch/types.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
-
-#include <torch/types.h>
 
 #include "absl/status/statusor.h"
 #include "backbones/backbone.h"
@@ -31,7 +31,8 @@ class Teacher {
 
   // Teacher outputs for a batch. `pooled` is always set ([B, feature_dim()]);
   // `logits` and feature maps only where the teacher has them (a backbone).
-  virtual absl::StatusOr<BackboneOutput> Forward(const TeacherInputs& inputs) = 0;
+  virtual absl::StatusOr<BackboneOutput> Forward(
+      const TeacherInputs& inputs) = 0;
   virtual int64_t feature_dim() const = 0;
   // Side length of the images the teacher expects (0: any).
   virtual int64_t input_size() const = 0;

@@ -62,7 +62,8 @@ absl::StatusOr<PluginSpec> ParsePluginSpec(absl::string_view spec) {
   PluginSpec result;
   const absl::string_view stripped = absl::StripAsciiWhitespace(spec);
   const size_t colon = stripped.find(':');
-  result.name = std::string(absl::StripAsciiWhitespace(stripped.substr(0, colon)));
+  result.name =
+      std::string(absl::StripAsciiWhitespace(stripped.substr(0, colon)));
   if (result.name.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("plugin spec '", spec, "' has no plugin name; expected ",
@@ -70,14 +71,13 @@ absl::StatusOr<PluginSpec> ParsePluginSpec(absl::string_view spec) {
   }
   if (colon == absl::string_view::npos) return result;
   std::set<std::string> seen;
-  for (absl::string_view pair :
-       absl::StrSplit(stripped.substr(colon + 1), ',', absl::SkipWhitespace())) {
+  for (absl::string_view pair : absl::StrSplit(stripped.substr(colon + 1), ',',
+                                               absl::SkipWhitespace())) {
     const size_t eq = pair.find('=');
     if (eq == absl::string_view::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("plugin spec '", spec, "': '",
-                       absl::StripAsciiWhitespace(pair),
-                       "' is not of the form key=value"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "plugin spec '", spec, "': '", absl::StripAsciiWhitespace(pair),
+          "' is not of the form key=value"));
     }
     std::string key(absl::StripAsciiWhitespace(pair.substr(0, eq)));
     std::string value(absl::StripAsciiWhitespace(pair.substr(eq + 1)));
@@ -138,9 +138,8 @@ absl::StatusOr<Options> Options::Create(
     }
     absl::StatusOr<Value> value = ParseOptionValue(spec->type, text);
     if (!value.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("'", plugin, "' option '", key,
-                       "': ", value.status().message()));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "'", plugin, "' option '", key, "': ", value.status().message()));
     }
     options.values_[key] = *std::move(value);
     options.explicitly_set_[key] = true;
@@ -148,11 +147,12 @@ absl::StatusOr<Options> Options::Create(
   for (const OptionSpec& spec : schema) {
     if (options.values_.count(spec.name)) continue;
     if (spec.required) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("'", plugin, "' needs option '", spec.name, "' (",
-                       spec.doc, "); valid options: ", ValidOptionNames(schema)));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "'", plugin, "' needs option '", spec.name, "' (", spec.doc,
+          "); valid options: ", ValidOptionNames(schema)));
     }
-    absl::StatusOr<Value> value = ParseOptionValue(spec.type, spec.default_value);
+    absl::StatusOr<Value> value =
+        ParseOptionValue(spec.type, spec.default_value);
     CHECK(value.ok()) << "bad default for option '" << spec.name
                       << "' of plugin '" << plugin << "': " << value.status();
     options.values_[spec.name] = *std::move(value);
@@ -169,19 +169,22 @@ const Options::Value& Options::Get(absl::string_view name) const {
 
 int64_t Options::GetInt(absl::string_view name) const {
   const Value& v = Get(name);
-  CHECK(std::holds_alternative<int64_t>(v)) << "option '" << name << "' is not an int";
+  CHECK(std::holds_alternative<int64_t>(v))
+      << "option '" << name << "' is not an int";
   return std::get<int64_t>(v);
 }
 
 double Options::GetDouble(absl::string_view name) const {
   const Value& v = Get(name);
-  CHECK(std::holds_alternative<double>(v)) << "option '" << name << "' is not a double";
+  CHECK(std::holds_alternative<double>(v))
+      << "option '" << name << "' is not a double";
   return std::get<double>(v);
 }
 
 bool Options::GetBool(absl::string_view name) const {
   const Value& v = Get(name);
-  CHECK(std::holds_alternative<bool>(v)) << "option '" << name << "' is not a bool";
+  CHECK(std::holds_alternative<bool>(v))
+      << "option '" << name << "' is not a bool";
   return std::get<bool>(v);
 }
 
@@ -208,8 +211,9 @@ std::string DescribeOptions(const OptionSchema& schema) {
   std::string out;
   for (const OptionSpec& spec : schema) {
     absl::StrAppend(&out, "    ", spec.name, " (", OptionTypeName(spec.type),
-                    spec.required ? ", required"
-                                  : absl::StrCat(", default ", spec.default_value),
+                    spec.required
+                        ? ", required"
+                        : absl::StrCat(", default ", spec.default_value),
                     "): ", spec.doc, "\n");
   }
   return out;

@@ -81,9 +81,9 @@ class Registry {
     CHECK(entry.factory) << Base::kPluginKind << " '" << entry.name
                          << "' has no factory";
     auto [it, inserted] = entries_.emplace(entry.name, std::move(entry));
-    LOG_IF(FATAL, !inserted) << "two " << Base::kPluginKind
-                             << " plugins are registered as '" << it->first
-                             << "' (" << it->second.doc << ")";
+    LOG_IF(FATAL, !inserted)
+        << "two " << Base::kPluginKind << " plugins are registered as '"
+        << it->first << "' (" << it->second.doc << ")";
   }
 
   // The entry registered as `name`, or NOT_FOUND listing every known name.
@@ -149,8 +149,8 @@ class Registrar {
  public:
   Registrar(std::string name, std::string doc, OptionSchema schema,
             typename Base::Registry::Factory factory) {
-    Base::Registry::Global().Register(
-        {std::move(name), std::move(doc), std::move(schema), std::move(factory)});
+    Base::Registry::Global().Register({std::move(name), std::move(doc),
+                                       std::move(schema), std::move(factory)});
   }
 };
 
@@ -159,8 +159,8 @@ class Registrar {
 
 // Registers plugin class `Class` of kind `Base` under `name`. `Class` provides
 // `kDoc`, `Schema()` and `Create(const Options&, <the kind's Args>...)`.
-#define KD_REGISTER(Base, Class, name)                               \
-  static const ::kd::internal::Registrar<Base> KD_INTERNAL_CONCAT( \
+#define KD_REGISTER(Base, Class, name)                                \
+  static const ::kd::internal::Registrar<Base> KD_INTERNAL_CONCAT(    \
       kd_registrar_, __COUNTER__)(name, Class::kDoc, Class::Schema(), \
                                   &Class::Create)
 

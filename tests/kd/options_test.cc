@@ -30,13 +30,17 @@ TEST(ParsePluginSpecTest, NameAndArgsInOrder) {
   ASSERT_TRUE(spec.ok()) << spec.status();
   EXPECT_EQ(spec->name, "ega");
   ASSERT_EQ(spec->args.size(), 2u);
-  EXPECT_EQ(spec->args[0], std::make_pair(std::string("node"), std::string("0.8")));
-  EXPECT_EQ(spec->args[1], std::make_pair(std::string("edge"), std::string("0.24")));
+  EXPECT_EQ(spec->args[0],
+            std::make_pair(std::string("node"), std::string("0.8")));
+  EXPECT_EQ(spec->args[1],
+            std::make_pair(std::string("edge"), std::string("0.24")));
 }
 
 TEST(ParsePluginSpecTest, Errors) {
-  EXPECT_THAT(ParsePluginSpec("").status().message(), HasSubstr("no plugin name"));
-  EXPECT_THAT(ParsePluginSpec(":a=1").status().message(), HasSubstr("no plugin name"));
+  EXPECT_THAT(ParsePluginSpec("").status().message(),
+              HasSubstr("no plugin name"));
+  EXPECT_THAT(ParsePluginSpec(":a=1").status().message(),
+              HasSubstr("no plugin name"));
   EXPECT_THAT(ParsePluginSpec("ega:node").status().message(),
               HasSubstr("'node' is not of the form key=value"));
   EXPECT_THAT(ParsePluginSpec("ega:=3").status().message(),
@@ -56,8 +60,10 @@ TEST(PluginSpecTest, TakeRemovesKey) {
 
 TEST(OptionsTest, DefaultsAndExplicitValues) {
   auto options = Options::Create("ega", EgaLikeSchema(),
-                                 {{"node", "0.8"}, {"embed_dim", "128"},
-                                  {"detach", "false"}, {"graph", "cosine"}});
+                                 {{"node", "0.8"},
+                                  {"embed_dim", "128"},
+                                  {"detach", "false"},
+                                  {"graph", "cosine"}});
   ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_DOUBLE_EQ(options->GetDouble("node"), 0.8);
   EXPECT_DOUBLE_EQ(options->GetDouble("edge"), 0.3);
@@ -103,8 +109,9 @@ TEST(OptionsTest, MissingRequiredOption) {
       {"path", OptionType::kString, "", "TorchScript file", /*required=*/true}};
   auto options = Options::Create("torchscript", schema, {});
   ASSERT_FALSE(options.ok());
-  EXPECT_THAT(options.status().message(),
-              HasSubstr("'torchscript' needs option 'path' (TorchScript file)"));
+  EXPECT_THAT(
+      options.status().message(),
+      HasSubstr("'torchscript' needs option 'path' (TorchScript file)"));
 }
 
 TEST(OptionsTest, NoOptionsPlugin) {
@@ -114,8 +121,9 @@ TEST(OptionsTest, NoOptionsPlugin) {
 }
 
 TEST(OptionsTest, DescribeOptions) {
-  EXPECT_EQ(DescribeOptions({{"node", OptionType::kDouble, "1.0", "node weight"}}),
-            "    node (double, default 1.0): node weight\n");
+  EXPECT_EQ(
+      DescribeOptions({{"node", OptionType::kDouble, "1.0", "node weight"}}),
+      "    node (double, default 1.0): node weight\n");
 }
 
 }  // namespace

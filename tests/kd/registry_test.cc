@@ -18,7 +18,8 @@ TEST(RegistryTest, PluginsFromAnAlwayslinkLibraryAreRegistered) {
 }
 
 TEST(RegistryTest, CreateBySpecPassesOptionsAndContext) {
-  auto square = Shape::Registry::Global().Create("square:side=3", ShapeContext{});
+  auto square =
+      Shape::Registry::Global().Create("square:side=3", ShapeContext{});
   ASSERT_TRUE(square.ok()) << square.status();
   EXPECT_DOUBLE_EQ((*square)->Area(), 9.0);
 
@@ -53,9 +54,11 @@ TEST(RegistryTest, OptionErrorsNameThePlugin) {
                   .status()
                   .message(),
               HasSubstr("'square' has no option 'size'; valid options: side"));
-  EXPECT_THAT(
-      Shape::Registry::Global().Create("rectangle", ShapeContext{}).status().message(),
-      HasSubstr("'rectangle' needs option 'width'"));
+  EXPECT_THAT(Shape::Registry::Global()
+                  .Create("rectangle", ShapeContext{})
+                  .status()
+                  .message(),
+              HasSubstr("'rectangle' needs option 'width'"));
   EXPECT_THAT(Shape::Registry::Global()
                   .Create("square:side=two", ShapeContext{})
                   .status()
@@ -83,16 +86,19 @@ TEST(RegistryTest, HelpListsDocsAndOptions) {
 TEST(RegistryDeathTest, DuplicateNameStopsTheProcess) {
   EXPECT_DEATH(
       Shape::Registry::Global().Register(
-          {"square", "another square", {},
-           [](const Options&, const ShapeContext&)
-               -> absl::StatusOr<std::unique_ptr<Shape>> {
+          {"square",
+           "another square",
+           {},
+           [](const Options&,
+              const ShapeContext&) -> absl::StatusOr<std::unique_ptr<Shape>> {
              return absl::UnimplementedError("unused");
            }}),
       "two shape plugins are registered as 'square' \\(a square\\)");
 }
 
 TEST(NearestNameTest, PicksClosestWithinTypoDistance) {
-  const std::vector<std::string> names = {"resnet8x4", "resnet32x4", "wrn_40_2"};
+  const std::vector<std::string> names = {"resnet8x4", "resnet32x4",
+                                          "wrn_40_2"};
   EXPECT_EQ(internal::NearestName("resnet8X4", names), "resnet8x4");
   EXPECT_EQ(internal::NearestName("resnet32", names), "resnet32x4");
   EXPECT_EQ(internal::NearestName("vgg13", names), "");

@@ -12,7 +12,8 @@ class Square : public Shape {
   static absl::StatusOr<std::unique_ptr<Shape>> Create(
       const Options& options, const ShapeContext& context) {
     const double side = options.GetDouble("side") * context.scale;
-    if (side <= 0) return absl::InvalidArgumentError("square: side must be > 0");
+    if (side <= 0)
+      return absl::InvalidArgumentError("square: side must be > 0");
     return std::unique_ptr<Shape>(new Square(side));
   }
   double Area() const override { return side_ * side_; }
