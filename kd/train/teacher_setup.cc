@@ -8,6 +8,7 @@
 #include "backbones/teacher_factory.h"
 #include "kd/status_macros.h"
 #include "kd/train/checkpoint.h"
+#include "kd/train/data_setup.h"
 #include "kd/train/network.h"
 
 namespace kd {
@@ -15,6 +16,37 @@ namespace kd {
 bool IsExternalTeacher(const std::string& teacher) {
   return absl::StartsWith(teacher, "torchscript:") ||
          absl::StartsWith(teacher, "cache:");
+}
+
+bool IsCacheTeacher(const std::string& teacher) {
+  return absl::StartsWith(teacher, "cache:");
+}
+
+absl::StatusOr<ViewTransform> TeacherView(int image_side, int input_size,
+                                          bool augment,
+                                          const std::string& normalize,
+                                          int64_t teacher_input_size) {
+  KD_ASSIGN_OR_RETURN(ViewTransform view,
+                      MakeView(image_side, input_size, augment, normalize));
+  const int run_size = ResolvedInputSize(image_side, input_size);
+  if (teacher_input_size > 0 && teacher_input_size != run_size) {
+    view.resize_to = static_cast<int>(teacher_input_size);
+    view.resize_mode = ResizeMode::kBicubic;
+  }
+  return view;
+}
+
+absl::StatusOr<TeacherCacheExpectation> TrainSplitCacheExpectation(
+    const std::string& dataset, const Dataset& train_set, int input_size,
+    bool augment, const std::string& normalize) {
+  KD_ASSIGN_OR_RETURN(const int side, ImageSide(train_set));
+  KD_ASSIGN_OR_RETURN(ViewTransform view,
+                      MakeView(side, input_size, augment, normalize));
+  TeacherCacheExpectation expected;
+  expected.dataset = dataset + "/train";
+  expected.dataset_size = train_set.size();
+  expected.augmentation = DescribeAugmentation(view);
+  return expected;
 }
 
 absl::StatusOr<TeacherSetup> SetUpTeacher(const TeacherRequest& request) {

@@ -15,6 +15,9 @@
 #include "absl/status/statusor.h"
 #include "backbones/embedding_head.h"
 #include "backbones/teacher.h"
+#include "backbones/teacher_cache.h"
+#include "kd/data/dataset.h"
+#include "kd/data/transforms.h"
 
 namespace kd {
 
@@ -34,6 +37,29 @@ struct TeacherRequest {
 
 // True for "torchscript:..." and "cache:..." teachers (no backbone weights).
 bool IsExternalTeacher(const std::string& teacher);
+
+// True for "cache:..." teachers (features of the training split only).
+bool IsCacheTeacher(const std::string& teacher);
+
+// The teacher's view of a run's images (the loader's teacher_view): the run's
+// view (MakeView of the image side, input size, augmentation, normalisation),
+// resized (bicubic) to `teacher_input_size` when that is > 0 and differs
+// from the run's input size (e.g. 224 for a TorchScript teacher).
+absl::StatusOr<ViewTransform> TeacherView(int image_side, int input_size,
+                                          bool augment,
+                                          const std::string& normalize,
+                                          int64_t teacher_input_size);
+
+// What a teacher feature cache for the training split `train_set` of data set
+// `dataset` (its flag value) must record: data set "<dataset>/train", its
+// size, and the augmentation of the run's view (DescribeAugmentation of
+// MakeView; the teacher's own resize belongs to the teacher, which the cache
+// records separately). tools/build_teacher_cache writes it and tools/train
+// expects it, so a cache is accepted exactly by runs with the same data set,
+// subset, input size, augmentation and normalisation. Empty teacher: any.
+absl::StatusOr<TeacherCacheExpectation> TrainSplitCacheExpectation(
+    const std::string& dataset, const Dataset& train_set, int input_size,
+    bool augment, const std::string& normalize);
 
 struct TeacherSetup {
   std::unique_ptr<Teacher> teacher;  // frozen, eval mode

@@ -116,6 +116,10 @@ struct Trainer::Impl {
 
   Network model;
   std::unique_ptr<Teacher> teacher;
+  // `teacher` when it is a feature cache: it holds the training split only
+  // (no evaluation of the teacher head on the eval split), its view draws
+  // are positioned per epoch, and the loader makes no teacher images.
+  CachedTeacher* cached_teacher = nullptr;
   EmbeddingHead teacher_head{nullptr};
   bool train_teacher_head = false;  // simultaneous
   std::string teacher_head_source;
@@ -202,15 +206,15 @@ absl::Status Trainer::Impl::SetUpModels() {
     request.num_classes = num_classes;
     request.embed_dim = config.teacher_embed_dim;
     request.input_size = input_size;
-    request.dataset = config.dataset + "/train";
-    request.dataset_size = train_set->size();
     request.seed = config.seed;
     {
-      KD_ASSIGN_OR_RETURN(const int side, ImageSide(*train_set));
-      KD_ASSIGN_OR_RETURN(
-          ViewTransform view,
-          MakeView(side, input_size, config.augment, config.normalize));
-      request.augmentation = DescribeAugmentation(view);
+      KD_ASSIGN_OR_RETURN(TeacherCacheExpectation expected,
+                          TrainSplitCacheExpectation(
+                              config.dataset, *train_set, config.input_size,
+                              config.augment, config.normalize));
+      request.dataset = expected.dataset;
+      request.dataset_size = expected.dataset_size;
+      request.augmentation = expected.augmentation;
     }
     auto setup = SetUpTeacher(request);
     if (!setup.ok()) {
@@ -219,6 +223,7 @@ absl::Status Trainer::Impl::SetUpModels() {
           absl::StrCat("--teacher: ", setup.status().message()));
     }
     teacher = std::move(setup->teacher);
+    cached_teacher = dynamic_cast<CachedTeacher*>(teacher.get());
     teacher_head = setup->head;
     teacher_head_source = setup->head_source;
     if (config.mode == TrainMode::kSimultaneous) {
@@ -365,20 +370,15 @@ absl::Status Trainer::Impl::SetUp() {
   eval_options.shuffle = false;
   KD_ASSIGN_OR_RETURN(eval_options.student_view,
                       MakeView(side, input_size, false, config.normalize));
-  if (teacher) {
+  if (teacher && !cached_teacher) {
     const int tsize = static_cast<int>(teacher->input_size());
     if (tsize > 0 && tsize != input_size) {
+      KD_ASSIGN_OR_RETURN(train_options.teacher_view,
+                          TeacherView(side, input_size, config.augment,
+                                      config.normalize, tsize));
       KD_ASSIGN_OR_RETURN(
-          ViewTransform tview,
-          MakeView(side, input_size, config.augment, config.normalize));
-      tview.resize_to = tsize;
-      tview.resize_mode = ResizeMode::kBicubic;
-      train_options.teacher_view = tview;
-      KD_ASSIGN_OR_RETURN(ViewTransform eview,
-                          MakeView(side, input_size, false, config.normalize));
-      eview.resize_to = tsize;
-      eview.resize_mode = ResizeMode::kBicubic;
-      eval_options.teacher_view = eview;
+          eval_options.teacher_view,
+          TeacherView(side, input_size, false, config.normalize, tsize));
     } else if (config.independent_teacher_view && config.augment) {
       train_options.teacher_view = train_options.student_view;
     }
@@ -520,9 +520,14 @@ absl::StatusOr<EvalStats> Trainer::Impl::EvaluateModel() {
 }
 
 absl::StatusOr<EvalStats> Trainer::Impl::EvaluateTeacherHead() {
+  EvalStats stats;
+  if (cached_teacher) {
+    // A feature cache holds the training split only: no teacher accuracy.
+    stats.top1 = -1;
+    return stats;
+  }
   torch::NoGradGuard no_grad;
   teacher_head->eval();
-  EvalStats stats;
   int64_t top1 = 0;
   eval_loader->StartEpoch(0);
   while (true) {
@@ -669,11 +674,15 @@ absl::StatusOr<RunResult> Trainer::Run() {
               << ": teacher top-1 "
               << (s.teacher_top1 >= 0
                       ? absl::StrFormat("%.2f%%", s.teacher_top1)
-                      : std::string("n/a (untrained head)"));
+                  : s.cached_teacher ? std::string("n/a (feature cache)")
+                                     : std::string("n/a (untrained head)"));
+    const char* no_accuracy =
+        s.cached_teacher ? "n/a (a feature cache holds the training split only)"
+                         : "n/a (head not trained yet)";
     std::fprintf(stderr, "teacher accuracy at start: %s\n",
                  s.teacher_top1 >= 0
                      ? absl::StrFormat("%.2f%% top-1", s.teacher_top1).c_str()
-                     : "n/a (head not trained yet)");
+                     : no_accuracy);
   }
 
   ProgressReporter progress(c.progress_bar &&
@@ -690,6 +699,11 @@ absl::StatusOr<RunResult> Trainer::Run() {
     s.losses->train();
     if (s.train_teacher_head) s.teacher_head->train();
     s.train_loader->StartEpoch(epoch);
+    if (s.cached_teacher) {
+      // The cached views drawn in this epoch depend only on (seed, epoch,
+      // step, index), so a resumed run draws what an unbroken one does.
+      s.cached_teacher->set_step(epoch * s.train_loader->batches_per_epoch());
+    }
     progress.StartEpoch(epoch + 1, c.epochs, steps_per_epoch);
     std::vector<std::pair<std::string, double>> term_sums;
     double total_sum = 0, teacher_ce_sum = 0;
@@ -826,8 +840,9 @@ absl::StatusOr<RunResult> Trainer::Run() {
         epoch + 1, c.epochs, seen ? total_sum / seen : 0.0,
         seen ? 100.0 * correct / seen : 0.0, c.eval_split, last_eval.top1,
         last_eval.top5, s.best_top1, s.best_epoch,
-        s.teacher ? absl::StrFormat(", teacher head %.2f%%", s.teacher_top1)
-                  : std::string(),
+        s.teacher && s.teacher_top1 >= 0
+            ? absl::StrFormat(", teacher head %.2f%%", s.teacher_top1)
+            : std::string(),
         train_seconds > 0 ? seen / train_seconds : 0.0);
 
     const TensorMap state = s.State(epoch + 1);
