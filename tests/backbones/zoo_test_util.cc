@@ -164,5 +164,19 @@ void ExpectStateMatchesReference(const std::string& name) {
       << "\nonly here: " << absl::StrJoin(only_here, ", ");
 }
 
+void ExpectMatchesReference(const ReferenceCount& ref, int64_t native_size) {
+  SCOPED_TRACE(ref.name);
+  const std::pair<int64_t, int64_t> counts[] = {
+      {10, ref.classes10}, {100, ref.classes100}, {200, ref.classes200}};
+  for (const auto& [classes, expected] : counts) {
+    std::unique_ptr<Backbone> net = MakeBackbone(ref.name, classes);
+    ASSERT_NE(net, nullptr);
+    EXPECT_EQ(CountParameters(*net), expected) << classes << " classes";
+  }
+  ExpectStateMatchesReference(ref.name);
+  EXPECT_EQ(MakeBackbone(ref.name)->native_input_size(), native_size);
+  ExpectForwardBackward(ref.name, native_size);
+}
+
 }  // namespace testing
 }  // namespace kd

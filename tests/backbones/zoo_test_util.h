@@ -16,6 +16,21 @@
 namespace kd {
 namespace testing {
 
+// A network's parameter counts in its reference (PyTorch) definition for
+// 10, 100 and 200 classes; each family test keeps a table of these with a
+// comment saying where the numbers came from.
+struct ReferenceCount {
+  const char* name;
+  int64_t classes10, classes100, classes200;
+};
+
+// The checks every family test runs on each network of its table: the
+// parameter counts for 10, 100 and 200 classes equal `ref`'s, the state
+// names and shapes match the reference listing (ExpectStateMatchesReference),
+// native_input_size() is `native_size`, and a forward/backward pass at that
+// size works (ExpectForwardBackward).
+void ExpectMatchesReference(const ReferenceCount& ref, int64_t native_size);
+
 // The registered network `name` (fails the test if it cannot be built).
 std::unique_ptr<Backbone> MakeBackbone(const std::string& name,
                                        int64_t num_classes = 100);
