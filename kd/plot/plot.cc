@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "kd/eval/atomic_file.h"
+#include "kd/status_macros.h"
 
 namespace kd {
 namespace plot {
@@ -329,11 +330,8 @@ absl::Status WriteScatterPng(const std::string& path,
   }
   Surface surface;
   Context context;
-  if (absl::Status s =
-          NewCanvas(what, options.width, options.height, &surface, &context);
-      !s.ok()) {
-    return s;
-  }
+  KD_RETURN_IF_ERROR(
+      NewCanvas(what, options.width, options.height, &surface, &context));
   cairo_t* cr = context.get();
   const PlotFrame f = ScatterFrame(points, options);
   if (options.show_axes) DrawAxes(cr, f, options.x_label, options.y_label);
@@ -450,11 +448,8 @@ absl::Status WriteLineChartPng(const std::string& path,
   }
   Surface surface;
   Context context;
-  if (absl::Status s =
-          NewCanvas(what, options.width, options.height, &surface, &context);
-      !s.ok()) {
-    return s;
-  }
+  KD_RETURN_IF_ERROR(
+      NewCanvas(what, options.width, options.height, &surface, &context));
   cairo_t* cr = context.get();
   const PlotFrame f = LineChartFrame(series, options);
   DrawAxes(cr, f, options.x_label, options.y_label);
