@@ -32,9 +32,7 @@ constexpr ReferenceCount kReferenceCounts[] = {
 // Parameter counts, state names and shapes, and forward/backward at the
 // native size of every network above.
 TEST(MobileNetV2Test, MatchesReference) {
-  for (const ReferenceCount& ref : kReferenceCounts) {
-    ExpectMatchesReference(ref, 32);
-  }
+  ExpectMatchesReference(kReferenceCounts, 32);
 }
 
 TEST(MobileNetV2Test, StagesAndPreActivationsFollowTheReference) {

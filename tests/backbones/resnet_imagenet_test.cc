@@ -32,9 +32,7 @@ constexpr ReferenceCount kReferenceCounts[] = {
 // Parameter counts, state names and shapes, and forward/backward at the
 // native size of every network above.
 TEST(ResNetImageNetTest, MatchesReference) {
-  for (const ReferenceCount& ref : kReferenceCounts) {
-    ExpectMatchesReference(ref, 64);
-  }
+  ExpectMatchesReference(kReferenceCounts, 64);
 }
 
 TEST(ResNetImageNetTest, StagesAt64And96) {

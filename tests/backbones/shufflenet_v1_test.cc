@@ -15,7 +15,7 @@ namespace kd {
 namespace {
 
 using ::kd::testing::ExpectMatchesReference;
-using ::kd::testing::MakeBackbone;
+using ::kd::testing::ExpectPyTorchDefaultConv;
 using ::kd::testing::ReferenceCount;
 using ::kd::testing::RunEval;
 using ::kd::testing::StageSides;
@@ -31,9 +31,7 @@ constexpr ReferenceCount kReferenceCounts[] = {
 // Parameter counts, state names and shapes, and forward/backward at the
 // native size of every network above.
 TEST(ShuffleNetV1Test, MatchesReference) {
-  for (const ReferenceCount& ref : kReferenceCounts) {
-    ExpectMatchesReference(ref, 32);
-  }
+  ExpectMatchesReference(kReferenceCounts, 32);
 }
 
 TEST(ShuffleNetV1Test, StagesAndPyTorchDefaultInitialisation) {
@@ -41,13 +39,7 @@ TEST(ShuffleNetV1Test, StagesAndPyTorchDefaultInitialisation) {
             (std::vector<int64_t>{32, 16, 8, 4}));
   // The reference sets no initialisation: PyTorch's kaiming_uniform(a =
   // sqrt(5)) leaves conv weights in U(+-1/sqrt(fan_in)).
-  torch::manual_seed(0);
-  auto params = MakeBackbone("ShuffleV1", 100)->named_parameters();
-  const torch::Tensor w = params["layer2.1.conv1.weight"];
-  const float bound =
-      1.0f / std::sqrt(static_cast<float>(w.size(1) * w.size(2) * w.size(3)));
-  EXPECT_LE(w.abs().max().item<float>(), bound);
-  EXPECT_GT(w.abs().max().item<float>(), 0.95f * bound);
+  ExpectPyTorchDefaultConv("ShuffleV1", "layer2.1.conv1.weight");
 }
 
 }  // namespace

@@ -35,9 +35,7 @@ constexpr ReferenceCount kReferenceCounts[] = {
 // Parameter counts, state names and shapes, and forward/backward at the
 // native size of every network above.
 TEST(VggTest, MatchesReference) {
-  for (const ReferenceCount& ref : kReferenceCounts) {
-    ExpectMatchesReference(ref, 32);
-  }
+  ExpectMatchesReference(kReferenceCounts, 32);
 }
 
 // The reference max-pools after block 3 only for 64x64 inputs.
