@@ -1,5 +1,6 @@
 #include "backbones/layers.h"
 
+#include <torch/nn/functional/activation.h>
 #include <torch/nn/init.h>
 #include <torch/nn/modules/conv.h>
 
@@ -91,6 +92,20 @@ void ZooBackbone::CheckInput(const torch::Tensor& images,
               network_, ": input ", images.size(2), "x", images.size(3),
               " is smaller than the smallest side this network supports (",
               min_side, ")");
+}
+
+void ZooBackbone::RegisterStem(int64_t channels, int64_t kernel) {
+  stem_conv_ = register_module(
+      "conv1", MakeConv(in_channels_, channels, kernel, 1, kernel / 2));
+  stem_bn_ = register_module("bn1", torch::nn::BatchNorm2d(channels));
+}
+
+torch::Tensor ZooBackbone::RunStem(const torch::Tensor& images,
+                                   BackboneOutput* out) {
+  torch::Tensor x = torch::relu(stem_bn_(stem_conv_(images)));
+  out->stage_features.push_back(x);
+  out->preact_stage_features.push_back(x);
+  return x;
 }
 
 }  // namespace kd

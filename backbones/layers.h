@@ -1,23 +1,27 @@
 // Pieces shared by the model-zoo families (resnet_cifar.cc, wrn.cc, vgg.cc,
 // ...): convolution construction, the reference weight initialisations,
 // global pooling, channel shuffle, and ZooBackbone, the common base that
-// answers Backbone's shape queries.
+// answers Backbone's shape queries and holds the conv1-bn1 stem and the
+// "layerN" stage plumbing of the ResNet and ShuffleNet families.
 #ifndef BACKBONES_LAYERS_H_
 #define BACKBONES_LAYERS_H_
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "backbones/backbone.h"
 #include "kd/options.h"
 #include "kd/status_macros.h"
@@ -78,12 +82,49 @@ class ZooBackbone : public Backbone {
   // [B, in_channels, H, W] tensor with H, W >= min_side.
   void CheckInput(const torch::Tensor& images, int64_t min_side) const;
 
+  // The stem of the ResNet and ShuffleNet families: registers "conv1"
+  // (in_channels -> channels, kernel x kernel, stride 1, padding kernel / 2,
+  // no bias) and "bn1". Call it before registering anything else, so that
+  // the parameters come in the reference's order.
+  void RegisterStem(int64_t channels, int64_t kernel);
+
+  // ReLU(bn1(conv1(images))) of the stem, appended to both
+  // out->stage_features and out->preact_stage_features (the references
+  // report the stem after its ReLU in both lists).
+  torch::Tensor RunStem(const torch::Tensor& images, BackboneOutput* out);
+
+  // Registers `blocks` in order as the child "layer<index>" (the reference's
+  // nn.Sequential layerN), so their parameters are named
+  // "layer<index>.<i>.<name>".
+  template <typename Block>
+  void RegisterStage(int index, const std::vector<Block>& blocks) {
+    torch::nn::ModuleList stage;
+    for (const Block& block : blocks) stage->push_back(block);
+    register_module(absl::StrCat("layer", index), stage);
+  }
+
+  // Runs one stage's blocks in order from `x`. Each block's forward returns
+  // {output, output before its final ReLU}; the last block's pair is
+  // appended to out->stage_features and out->preact_stage_features. Returns
+  // the stage's output.
+  template <typename Block>
+  static torch::Tensor RunStage(std::vector<Block>& blocks, torch::Tensor x,
+                                BackboneOutput* out) {
+    torch::Tensor preact;
+    for (Block& block : blocks) std::tie(x, preact) = block->forward(x);
+    out->stage_features.push_back(x);
+    out->preact_stage_features.push_back(preact);
+    return x;
+  }
+
  private:
   std::string network_;
   int64_t in_channels_;
   int64_t feature_dim_;
   std::vector<int64_t> stage_channels_;
   int64_t native_input_size_;
+  torch::nn::Conv2d stem_conv_{nullptr};
+  torch::nn::BatchNorm2d stem_bn_{nullptr};
 };
 
 // The plugin class of one network of a family, for KD_REGISTER. `kVariant`

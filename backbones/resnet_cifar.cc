@@ -10,7 +10,6 @@
 // block before its final ReLU.
 #include <torch/nn/functional/activation.h>
 #include <torch/nn/modules/batchnorm.h>
-#include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
@@ -21,7 +20,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "backbones/backbone.h"
 #include "backbones/layers.h"
 #include "kd/registry.h"
@@ -82,20 +80,15 @@ class CifarResNet : public ZooBackbone {
                     /*native_input_size=*/32) {
     const std::array<int64_t, 4>& widths = variant.widths;
     const int blocks_per_stage = (variant.depth - 2) / 6;
-    conv1_ = register_module("conv1",
-                             MakeConv(config.in_channels, widths[0], 3, 1, 1));
-    bn1_ = register_module("bn1", torch::nn::BatchNorm2d(widths[0]));
+    RegisterStem(widths[0], /*kernel=*/3);
     int64_t in = widths[0];
     const int64_t strides[3] = {1, 2, 2};
     for (int s = 0; s < 3; ++s) {
-      torch::nn::ModuleList stage;
       for (int b = 0; b < blocks_per_stage; ++b) {
-        CifarBasicBlock block(in, widths[s + 1], b == 0 ? strides[s] : 1);
-        stage->push_back(block);
-        blocks_[s].push_back(block);
+        blocks_[s].emplace_back(in, widths[s + 1], b == 0 ? strides[s] : 1);
         in = widths[s + 1];
       }
-      register_module(absl::StrCat("layer", s + 1), stage);
+      RegisterStage(s + 1, blocks_[s]);
     }
     fc_ =
         register_module("fc", torch::nn::Linear(widths[3], config.num_classes));
@@ -106,23 +99,14 @@ class CifarResNet : public ZooBackbone {
   BackboneOutput Forward(const torch::Tensor& images) override {
     CheckInput(images, /*min_side=*/1);
     BackboneOutput out;
-    torch::Tensor x = torch::relu(bn1_(conv1_(images)));
-    out.stage_features.push_back(x);
-    out.preact_stage_features.push_back(x);
-    for (auto& stage : blocks_) {
-      torch::Tensor preact;
-      for (auto& block : stage) std::tie(x, preact) = block->forward(x);
-      out.stage_features.push_back(x);
-      out.preact_stage_features.push_back(preact);
-    }
+    torch::Tensor x = RunStem(images, &out);
+    for (auto& stage : blocks_) x = RunStage(stage, x, &out);
     out.pooled = GlobalAvgPool(x);
     out.logits = fc_(out.pooled);
     return out;
   }
 
  private:
-  torch::nn::Conv2d conv1_{nullptr};
-  torch::nn::BatchNorm2d bn1_{nullptr};
   std::array<std::vector<CifarBasicBlock>, 3> blocks_;
   torch::nn::Linear fc_{nullptr};
 };

@@ -12,7 +12,6 @@
 // ReLU.
 #include <torch/nn/functional/activation.h>
 #include <torch/nn/modules/batchnorm.h>
-#include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
@@ -23,7 +22,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "backbones/backbone.h"
 #include "backbones/layers.h"
 #include "kd/registry.h"
@@ -101,22 +99,17 @@ class ImageNetResNet : public ZooBackbone {
                     {64, 64 * Expansion(variant), 128 * Expansion(variant),
                      256 * Expansion(variant), 512 * Expansion(variant)},
                     /*native_input_size=*/64) {
-    conv1_ =
-        register_module("conv1", MakeConv(config.in_channels, 64, 3, 1, 1));
-    bn1_ = register_module("bn1", torch::nn::BatchNorm2d(64));
+    RegisterStem(64, /*kernel=*/3);
     const int64_t planes[4] = {64, 128, 256, 512};
     const int64_t strides[4] = {1, 2, 2, 2};
     int64_t in = 64;
     for (int s = 0; s < 4; ++s) {
-      torch::nn::ModuleList stage;
       for (int b = 0; b < variant.blocks_per_stage[s]; ++b) {
-        ResNetBlock block(in, planes[s], b == 0 ? strides[s] : 1,
-                          variant.bottleneck);
-        stage->push_back(block);
-        blocks_[s].push_back(block);
+        blocks_[s].emplace_back(in, planes[s], b == 0 ? strides[s] : 1,
+                                variant.bottleneck);
         in = planes[s] * Expansion(variant);
       }
-      register_module(absl::StrCat("layer", s + 1), stage);
+      RegisterStage(s + 1, blocks_[s]);
     }
     linear_ =
         register_module("linear", torch::nn::Linear(in, config.num_classes));
@@ -127,15 +120,8 @@ class ImageNetResNet : public ZooBackbone {
   BackboneOutput Forward(const torch::Tensor& images) override {
     CheckInput(images, /*min_side=*/1);
     BackboneOutput out;
-    torch::Tensor x = torch::relu(bn1_(conv1_(images)));
-    out.stage_features.push_back(x);
-    out.preact_stage_features.push_back(x);
-    for (auto& stage : blocks_) {
-      torch::Tensor preact;
-      for (auto& block : stage) std::tie(x, preact) = block->forward(x);
-      out.stage_features.push_back(x);
-      out.preact_stage_features.push_back(preact);
-    }
+    torch::Tensor x = RunStem(images, &out);
+    for (auto& stage : blocks_) x = RunStage(stage, x, &out);
     out.pooled = GlobalAvgPool(x);
     out.logits = linear_(out.pooled);
     return out;
@@ -146,8 +132,6 @@ class ImageNetResNet : public ZooBackbone {
     return variant.bottleneck ? 4 : 1;
   }
 
-  torch::nn::Conv2d conv1_{nullptr};
-  torch::nn::BatchNorm2d bn1_{nullptr};
   std::array<std::vector<ResNetBlock>, 4> blocks_;
   torch::nn::Linear linear_{nullptr};
 };

@@ -14,7 +14,6 @@
 #include <torch/nn/functional/activation.h>
 #include <torch/nn/functional/pooling.h>
 #include <torch/nn/modules/batchnorm.h>
-#include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 
@@ -24,7 +23,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "backbones/backbone.h"
 #include "backbones/layers.h"
 #include "kd/registry.h"
@@ -89,21 +87,16 @@ class ShuffleNetV1 : public ZooBackbone {
                     {kStemChannels, variant.widths[0], variant.widths[1],
                      variant.widths[2]},
                     /*native_input_size=*/32) {
-    conv1_ = register_module(
-        "conv1", MakeConv(config.in_channels, kStemChannels, 1, 1, 0));
-    bn1_ = register_module("bn1", torch::nn::BatchNorm2d(kStemChannels));
+    RegisterStem(kStemChannels, /*kernel=*/1);
     int64_t in = kStemChannels;
     for (int s = 0; s < 3; ++s) {
-      torch::nn::ModuleList stage;
       for (int u = 0; u < variant.units[s]; ++u) {
         const bool first = u == 0;
-        ShuffleV1Unit unit(in, variant.widths[s] - (first ? in : 0),
-                           first ? 2 : 1, variant.groups);
-        stage->push_back(unit);
-        units_[s].push_back(unit);
+        units_[s].emplace_back(in, variant.widths[s] - (first ? in : 0),
+                               first ? 2 : 1, variant.groups);
         in = variant.widths[s];
       }
-      register_module(absl::StrCat("layer", s + 1), stage);
+      RegisterStage(s + 1, units_[s]);
     }
     linear_ =
         register_module("linear", torch::nn::Linear(in, config.num_classes));
@@ -112,23 +105,14 @@ class ShuffleNetV1 : public ZooBackbone {
   BackboneOutput Forward(const torch::Tensor& images) override {
     CheckInput(images, /*min_side=*/1);
     BackboneOutput out;
-    torch::Tensor x = torch::relu(bn1_(conv1_(images)));
-    out.stage_features.push_back(x);
-    out.preact_stage_features.push_back(x);
-    for (auto& stage : units_) {
-      torch::Tensor preact;
-      for (auto& unit : stage) std::tie(x, preact) = unit->forward(x);
-      out.stage_features.push_back(x);
-      out.preact_stage_features.push_back(preact);
-    }
+    torch::Tensor x = RunStem(images, &out);
+    for (auto& stage : units_) x = RunStage(stage, x, &out);
     out.pooled = GlobalAvgPool(x);
     out.logits = linear_(out.pooled);
     return out;
   }
 
  private:
-  torch::nn::Conv2d conv1_{nullptr};
-  torch::nn::BatchNorm2d bn1_{nullptr};
   std::array<std::vector<ShuffleV1Unit>, 3> units_;
   torch::nn::Linear linear_{nullptr};
 };

@@ -112,9 +112,7 @@ class ShuffleNetV2 : public ZooBackbone {
                     {kStemChannels, variant.widths[0], variant.widths[1],
                      variant.widths[2]},
                     /*native_input_size=*/32) {
-    conv1_ = register_module(
-        "conv1", MakeConv(config.in_channels, kStemChannels, 1, 1, 0));
-    bn1_ = register_module("bn1", torch::nn::BatchNorm2d(kStemChannels));
+    RegisterStem(kStemChannels, /*kernel=*/1);
     int64_t in = kStemChannels;
     for (int s = 0; s < 3; ++s) {
       torch::nn::ModuleList stage;
@@ -137,15 +135,9 @@ class ShuffleNetV2 : public ZooBackbone {
   BackboneOutput Forward(const torch::Tensor& images) override {
     CheckInput(images, /*min_side=*/1);
     BackboneOutput out;
-    torch::Tensor x = torch::relu(bn1_(conv1_(images)));
-    out.stage_features.push_back(x);
-    out.preact_stage_features.push_back(x);
+    torch::Tensor x = RunStem(images, &out);
     for (int s = 0; s < 3; ++s) {
-      x = downs_[s]->forward(x);
-      torch::Tensor preact;
-      for (auto& unit : units_[s]) std::tie(x, preact) = unit->forward(x);
-      out.stage_features.push_back(x);
-      out.preact_stage_features.push_back(preact);
+      x = RunStage(units_[s], downs_[s]->forward(x), &out);
     }
     out.pooled = GlobalAvgPool(torch::relu(bn2_(conv2_(x))));
     out.logits = linear_(out.pooled);
@@ -153,8 +145,8 @@ class ShuffleNetV2 : public ZooBackbone {
   }
 
  private:
-  torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr};
-  torch::nn::BatchNorm2d bn1_{nullptr}, bn2_{nullptr};
+  torch::nn::Conv2d conv2_{nullptr};  // conv1 and bn1 are the stem
+  torch::nn::BatchNorm2d bn2_{nullptr};
   std::array<ShuffleV2Down, 3> downs_ = {nullptr, nullptr, nullptr};
   std::array<std::vector<ShuffleV2Unit>, 3> units_;
   torch::nn::Linear linear_{nullptr};

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "kd/eval/atomic_file.h"
+#include "kd/status_macros.h"
 
 namespace kd {
 namespace plot {
@@ -90,19 +91,16 @@ std::string Fit(cairo_t* cr, const std::string& text, double size,
   return s + "...";
 }
 
-absl::Status CheckSize(int width, int height) {
+// A white RGB canvas of width x height pixels. `what` prefixes the error
+// when the size is outside [kMinSide, kMaxSide].
+absl::Status NewCanvas(const std::string& what, int width, int height,
+                       Surface* surface, Context* context) {
   if (width < kMinSide || width > kMaxSide || height < kMinSide ||
       height > kMaxSide) {
     return absl::InvalidArgumentError(
-        absl::StrCat("plot size must be in [", kMinSide, ", ", kMaxSide,
+        absl::StrCat(what, "plot size must be in [", kMinSide, ", ", kMaxSide,
                      "] pixels per side, got ", width, "x", height));
   }
-  return absl::OkStatus();
-}
-
-// A white RGB canvas.
-absl::Status NewCanvas(int width, int height, Surface* surface,
-                       Context* context) {
   surface->reset(cairo_image_surface_create(CAIRO_FORMAT_RGB24, width, height));
   if (cairo_surface_status(surface->get()) != CAIRO_STATUS_SUCCESS) {
     return absl::ResourceExhaustedError(absl::StrCat(
@@ -330,17 +328,10 @@ absl::Status WriteScatterPng(const std::string& path,
     return absl::InvalidArgumentError(absl::StrCat(
         what, "point_radius must be > 0 and point_alpha in (0, 1]"));
   }
-  if (absl::Status s = CheckSize(options.width, options.height); !s.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(what, s.message()));
-  }
-
   Surface surface;
   Context context;
-  if (absl::Status s =
-          NewCanvas(options.width, options.height, &surface, &context);
-      !s.ok()) {
-    return s;
-  }
+  KD_RETURN_IF_ERROR(
+      NewCanvas(what, options.width, options.height, &surface, &context));
   cairo_t* cr = context.get();
   const PlotFrame f = ScatterFrame(points, options);
   if (options.show_axes) DrawAxes(cr, f, options.x_label, options.y_label);
@@ -455,16 +446,10 @@ absl::Status WriteLineChartPng(const std::string& path,
     return absl::InvalidArgumentError(
         absl::StrCat(what, "line_width must be > 0"));
   }
-  if (absl::Status s = CheckSize(options.width, options.height); !s.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(what, s.message()));
-  }
   Surface surface;
   Context context;
-  if (absl::Status s =
-          NewCanvas(options.width, options.height, &surface, &context);
-      !s.ok()) {
-    return s;
-  }
+  KD_RETURN_IF_ERROR(
+      NewCanvas(what, options.width, options.height, &surface, &context));
   cairo_t* cr = context.get();
   const PlotFrame f = LineChartFrame(series, options);
   DrawAxes(cr, f, options.x_label, options.y_label);

@@ -14,15 +14,12 @@
 namespace kd {
 namespace {
 
-using ::kd::testing::CountParameters;
-using ::kd::testing::ExpectForwardBackward;
-using ::kd::testing::ExpectStateMatchesReference;
+using ::kd::testing::ExpectHeNormalConvs;
+using ::kd::testing::ExpectMatchesReference;
 using ::kd::testing::MakeBackbone;
-
-struct ReferenceCount {
-  const char* name;
-  int64_t classes10, classes100, classes200;
-};
+using ::kd::testing::ReferenceCount;
+using ::kd::testing::RunEval;
+using ::kd::testing::StageSides;
 
 // Parameter counts of the reference networks for 10, 100 and 200 classes,
 // printed by tests/backbones/testdata/gen_param_counts.py (python3-torch 1.13
@@ -34,37 +31,11 @@ constexpr ReferenceCount kReferenceCounts[] = {
     {"wrn_40_2", 2243546, 2255156, 2268056},
 };
 
-TEST(WideResNetTest, ParameterCountsMatchReference) {
-  for (const ReferenceCount& ref : kReferenceCounts) {
-    SCOPED_TRACE(ref.name);
-    EXPECT_EQ(CountParameters(*MakeBackbone(ref.name, 10)), ref.classes10);
-    EXPECT_EQ(CountParameters(*MakeBackbone(ref.name, 100)), ref.classes100);
-    EXPECT_EQ(CountParameters(*MakeBackbone(ref.name, 200)), ref.classes200);
-  }
+// Parameter counts, state names and shapes, and forward/backward at the
+// native size of every network above.
+TEST(WideResNetTest, MatchesReference) {
+  ExpectMatchesReference(kReferenceCounts, 32);
 }
-
-TEST(WideResNetTest, StateNamesAndShapesMatchReference) {
-  for (const ReferenceCount& ref : kReferenceCounts) {
-    ExpectStateMatchesReference(ref.name);
-  }
-}
-
-TEST(WideResNetTest, ForwardBackwardAtNativeSize) {
-  for (const ReferenceCount& ref : kReferenceCounts) {
-    EXPECT_EQ(MakeBackbone(ref.name)->native_input_size(), 32);
-    ExpectForwardBackward(ref.name, 32);
-  }
-}
-
-}  // namespace
-}  // namespace kd
-
-namespace kd {
-namespace {
-
-using ::kd::testing::ExpectHeNormalConvs;
-using ::kd::testing::RunEval;
-using ::kd::testing::StageSides;
 
 TEST(WideResNetTest, StagesFollowTheReferenceFeatureList) {
   const BackboneOutput out = RunEval("wrn_40_2", 32);

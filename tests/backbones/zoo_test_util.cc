@@ -164,5 +164,46 @@ void ExpectStateMatchesReference(const std::string& name) {
       << "\nonly here: " << absl::StrJoin(only_here, ", ");
 }
 
+namespace {
+
+void ExpectNetworkMatchesReference(const ReferenceCount& ref,
+                                   int64_t native_size) {
+  SCOPED_TRACE(ref.name);
+  const std::pair<int64_t, int64_t> counts[] = {
+      {10, ref.classes10}, {100, ref.classes100}, {200, ref.classes200}};
+  for (const auto& [classes, expected] : counts) {
+    std::unique_ptr<Backbone> net = MakeBackbone(ref.name, classes);
+    ASSERT_NE(net, nullptr);
+    EXPECT_EQ(CountParameters(*net), expected) << classes << " classes";
+  }
+  ExpectStateMatchesReference(ref.name);
+  EXPECT_EQ(MakeBackbone(ref.name)->native_input_size(), native_size);
+  ExpectForwardBackward(ref.name, native_size);
+}
+
+}  // namespace
+
+void ExpectMatchesReference(absl::Span<const ReferenceCount> table,
+                            int64_t native_size) {
+  for (const ReferenceCount& ref : table) {
+    ExpectNetworkMatchesReference(ref, native_size);
+  }
+}
+
+void ExpectPyTorchDefaultConv(const std::string& name,
+                              const std::string& parameter) {
+  SCOPED_TRACE(name + " " + parameter);
+  torch::manual_seed(0);
+  std::unique_ptr<Backbone> net = MakeBackbone(name, 100);
+  ASSERT_NE(net, nullptr);
+  auto params = net->named_parameters();
+  ASSERT_NE(params.find(parameter), nullptr) << "no parameter " << parameter;
+  const torch::Tensor w = params[parameter];
+  const float bound =
+      1.0f / std::sqrt(static_cast<float>(w.size(1) * w.size(2) * w.size(3)));
+  EXPECT_LE(w.abs().max().item<float>(), bound);
+  EXPECT_GT(w.abs().max().item<float>(), 0.95f * bound);
+}
+
 }  // namespace testing
 }  // namespace kd

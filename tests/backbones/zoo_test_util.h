@@ -11,10 +11,33 @@
 #include <string>
 #include <vector>
 
+#include "absl/types/span.h"
 #include "backbones/backbone.h"
 
 namespace kd {
 namespace testing {
+
+// A network's parameter counts in its reference (PyTorch) definition for
+// 10, 100 and 200 classes; each family test keeps a table of these with a
+// comment saying where the numbers came from.
+struct ReferenceCount {
+  const char* name;
+  int64_t classes10, classes100, classes200;
+};
+
+// The checks every family test runs on each network of its table: the
+// parameter counts for 10, 100 and 200 classes equal the table's, the state
+// names and shapes match the reference listing (ExpectStateMatchesReference),
+// native_input_size() is `native_size`, and a forward/backward pass at that
+// size works (ExpectForwardBackward).
+void ExpectMatchesReference(absl::Span<const ReferenceCount> table,
+                            int64_t native_size);
+
+// Expects the Conv2d weight `parameter` of `name` (100 classes, seed 0) to
+// look left at PyTorch's default kaiming_uniform(a = sqrt(5)), i.e. in
+// U(+-1/sqrt(fan_in)): all within the bound, the largest above 95 % of it.
+void ExpectPyTorchDefaultConv(const std::string& name,
+                              const std::string& parameter);
 
 // The registered network `name` (fails the test if it cannot be built).
 std::unique_ptr<Backbone> MakeBackbone(const std::string& name,
