@@ -2,8 +2,8 @@
 // of classes, as TensorBoard-projector TSV, and their t-SNE map as CSV and a
 // PNG scatter plot coloured by class.
 //
-//   dump_embeddings --checkpoint=runs/ega/best.pt --dataset=cifar100 \
-//       --data_dir=data/cifar-100-binary --classes=beaver,dolphin,otter,... \
+//   dump_embeddings --checkpoint=runs/ega/best.pt --dataset=cifar100
+//       --data_dir=data/cifar-100-binary --classes=beaver,dolphin,otter,...
 //       --features=embedding --out_dir=runs/ega/tsne
 //
 // Writes vectors.tsv, metadata.tsv, tsne.csv, tsne.png in --out_dir.

@@ -2,8 +2,8 @@
 // prints every term as JSON, optionally with the gradients with respect to
 // the student tensors -- to check a loss against a Python reference.
 //
-//   bazel run //tools:eval_loss -- --loss='ega:node=0.8,edge=0.24' \
-//       --student_embed=xs.pt --teacher_embed=xt.pt --grad
+//   bazel run //tools:eval_loss -- --loss='ega:node=0.8,edge=0.24'
+//       --student_embed=xs.pt --teacher_embed=xt.pt --grad   (one line)
 //
 // Tensor files: a single tensor saved by Python's torch.save (zip format),
 // or whitespace-separated text, one row per line (read as --text_dtype;

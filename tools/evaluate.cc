@@ -1,7 +1,7 @@
 // evaluate: accuracy of a trained network on a data set split, and how good
 // its frozen embeddings are (kNN and linear probe), as JSON.
 //
-//   evaluate --checkpoint=runs/ega/best.pt --dataset=fashion_mnist \
+//   evaluate --checkpoint=runs/ega/best.pt --dataset=fashion_mnist
 //            --split=test --output=eval.json
 //
 // Accuracies are percentages. Exit codes: 0 done, 2 bad input.

@@ -2,8 +2,8 @@
 // registered backbone, data set and weighted combination of losses.
 //
 //   train --mode=teacher --teacher=resnet20 --out_dir=runs/teacher
-//   train --mode=simultaneous --teacher=resnet20 \
-//         --teacher_checkpoint=runs/teacher/best.pt --student=resnet8 \
+//   train --mode=simultaneous --teacher=resnet20
+//         --teacher_checkpoint=runs/teacher/best.pt --student=resnet8
 //         --loss=ce --loss=ega:node=0.8,edge=0.24 --out_dir=runs/ega
 //
 // Exit codes: 0 done, 2 bad input (nothing trained), 1 training failed
