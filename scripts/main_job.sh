@@ -110,10 +110,10 @@ for s in seeds:
     diff.append(e["last_top1"] - p["last_top1"])
     print(f"{s:>5} {p['last_top1']:>10.2f}% {e['last_top1']:>8.2f}% {diff[-1]:>+9.2f} "
           f"{p['best_top1']:>10.2f}% {e['best_top1']:>8.2f}% {p['seconds']:>7.0f}s {e['seconds']:>5.0f}s")
-def ms(v):
-    return f"{statistics.mean(v):.2f}" + (f" ± {statistics.stdev(v):.2f}" if len(v) > 1 else "")
+def ms(v, sign=""):
+    return f"{statistics.mean(v):{sign}.2f}" + (f" ± {statistics.stdev(v):.2f}" if len(v) > 1 else "")
 print(f"mean ± sd over {len(seeds)} seed(s): plain {ms(plain_l)}%, EGA {ms(ega_l)}%, "
-      f"EGA - plain {ms(diff)} points")
+      f"EGA - plain {ms(diff, '+')} points")
 n = int(eval_subset)
 se = 100 * (0.8 * 0.2 / n) ** 0.5 if n > 0 else float("nan")
 verdict = ("EGA is ahead on every seed" if all(d > 0 for d in diff) else
@@ -121,8 +121,9 @@ verdict = ("EGA is ahead on every seed" if all(d > 0 for d in diff) else
            "the sign of EGA - plain changes with the seed")
 print(f"Reading: {verdict}. One test image is {100 / n:.1f} points and the sampling error of an "
       f"accuracy near 80% on {n} images is about ±{se:.1f} points, so differences of about 1 point "
-      "are noise; at this budget (tiny teacher, {0} student epochs) the job shows a working, "
-      "comparable pipeline, not the paper's CIFAR-100 gains.".format(s_epochs))
+      "are noise; at this budget ({0} teacher for {1} epochs, {2} student epochs on {3} images) "
+      "the job shows a working, comparable pipeline, not the paper's CIFAR-100 "
+      "gains.".format(teacher, t_epochs, s_epochs, train_subset))
 print(f"(runs, metrics and learning curves in {out}/)")
 PYEOF
 echo "wall time: $((done_at - start)) s ($((built - start)) s setup + build, $((done_at - built)) s training)"
