@@ -206,6 +206,46 @@ TEST(TrainerTest, DistillationResumeEqualsUnbroken) {
   }
 }
 
+// The main job compares a plain student (--mode=teacher, CE only) with a
+// distilled one. That comparison is fair only if distillation changes
+// nothing but the loss: with every distillation weight at zero, a
+// sequential or simultaneous student (its own teacher view, a wider teacher
+// whose set-up consumes random numbers) must end with the plain student's
+// weights bit for bit: same initialisation, batch order, augmentation,
+// learning rate and weight decay.
+TEST(TrainerTest, ZeroWeightDistillationEqualsThePlainStudent) {
+  RunConfig teacher = TeacherConfig(TempDir("zero_teacher"));
+  teacher.teacher = "test_tiny_cnn:width=6";
+  teacher.epochs = 1;
+  teacher.schedule.epochs = 1;
+  MustRun(teacher);
+  RunConfig plain = TeacherConfig(TempDir("zero_plain"));
+  plain.epochs = 2;
+  plain.schedule.epochs = 2;
+  MustRun(plain);
+  for (TrainMode mode : {TrainMode::kSequential, TrainMode::kSimultaneous}) {
+    SCOPED_TRACE(TrainModeName(mode));
+    RunConfig c =
+        TeacherConfig(TempDir(std::string("zero_") + TrainModeName(mode)));
+    c.mode = mode;
+    c.student = "test_tiny_cnn";
+    c.teacher = "test_tiny_cnn:width=6";
+    c.teacher_checkpoint = teacher.out_dir + "/best.pt";
+    c.losses = {"ce", "ega:node=0,edge=0"};
+    c.epochs = 2;
+    c.schedule.epochs = 2;
+    ASSERT_TRUE(c.independent_teacher_view);
+    MustRun(c);
+    auto records = MetricsLog(c.out_dir).ReadAll();
+    ASSERT_TRUE(records.ok());
+    EXPECT_GT(records->back().Get("train_ega/node", -1), 0);
+    ExpectSameCheckpoint(plain.out_dir + "/teacher_final.pt",
+                         c.out_dir + "/student_final.pt");
+    ExpectSameCheckpoint(plain.out_dir + "/teacher_head_final.pt",
+                         c.out_dir + "/student_head_final.pt");
+  }
+}
+
 // Sequential from a plain backbone state dict (no head): the teacher head
 // is trained first on CE, then frozen; the run reports its accuracy.
 TEST(TrainerTest, SequentialTrainsTheTeacherHeadFirstWhenItHasNone) {
