@@ -21,7 +21,6 @@
 #include <cstdio>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -219,10 +218,7 @@ int main(int argc, char** argv) {
   auto loader = kd::DataLoader::Create(*dataset, options);
   if (!loader.ok()) return kd::ReportBadInput(kProgram, loader.status());
 
-  at::set_num_threads(FLAGS_threads > 0
-                          ? FLAGS_threads
-                          : static_cast<int>(std::max(
-                                1u, std::thread::hardware_concurrency())));
+  at::set_num_threads(kd::ThreadCountFromFlag(FLAGS_threads));
   kd::TeacherCacheBuildOptions build;
   build.dataset = expected->dataset;
   build.augmentation = expected->augmentation;

@@ -15,7 +15,6 @@
 #include <cstdio>
 #include <iostream>
 #include <string>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -202,10 +201,7 @@ int main(int argc, char** argv) {
       "TensorBoard-projector TSV, and their t-SNE map as CSV + PNG.";
   spec.help_files = {"tools/dump_embeddings.cc"};
   kd::ParseCommandLineOrExit(spec, argc, argv);
-  at::set_num_threads(FLAGS_threads > 0
-                          ? FLAGS_threads
-                          : static_cast<int>(std::max(
-                                1u, std::thread::hardware_concurrency())));
+  at::set_num_threads(kd::ThreadCountFromFlag(FLAGS_threads));
   auto setup = SetUp();
   if (!setup.ok()) return kd::ReportBadInput("dump_embeddings", setup.status());
   const absl::Status status = Dump(*setup);

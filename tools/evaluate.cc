@@ -11,7 +11,6 @@
 #include <fstream>
 #include <iostream>
 #include <string>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "gflags/gflags.h"
@@ -190,10 +189,7 @@ int main(int argc, char** argv) {
       "prints JSON.";
   spec.help_files = {"tools/evaluate.cc"};
   kd::ParseCommandLineOrExit(spec, argc, argv);
-  at::set_num_threads(FLAGS_threads > 0
-                          ? FLAGS_threads
-                          : static_cast<int>(std::max(
-                                1u, std::thread::hardware_concurrency())));
+  at::set_num_threads(kd::ThreadCountFromFlag(FLAGS_threads));
   auto setup = SetUp();
   if (!setup.ok()) return kd::ReportBadInput("evaluate", setup.status());
   auto result = Evaluate(*setup);

@@ -1,8 +1,10 @@
 #include "kd/train/cli.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -110,6 +112,11 @@ ParsedCli ParseCommandLineOrExit(const CliSpec& spec, int argc, char** argv) {
     if (spec.repeatable.count(name)) parsed.repeated[name].push_back(value);
   }
   return parsed;
+}
+
+int ThreadCountFromFlag(int threads_flag) {
+  if (threads_flag > 0) return threads_flag;
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
 int ReportBadInput(absl::string_view program, const absl::Status& status) {

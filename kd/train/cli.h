@@ -40,6 +40,10 @@ struct ParsedCli {
 // arguments are errors.
 ParsedCli ParseCommandLineOrExit(const CliSpec& spec, int argc, char** argv);
 
+// The libtorch intra-op thread count for a --threads value: the value when
+// positive, else every core.
+int ThreadCountFromFlag(int threads_flag);
+
 // Prints "<program>: <status message>" on stderr and returns kExitBadInput.
 int ReportBadInput(absl::string_view program, const absl::Status& status);
 

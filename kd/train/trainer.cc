@@ -11,7 +11,6 @@
 #include <cmath>
 #include <fstream>
 #include <limits>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -22,6 +21,7 @@
 #include "kd/plot/plot.h"
 #include "kd/status_macros.h"
 #include "kd/train/checkpoint.h"
+#include "kd/train/cli.h"
 #include "kd/train/data_setup.h"
 #include "kd/train/metrics_log.h"
 #include "kd/train/network.h"
@@ -324,11 +324,7 @@ absl::Status Trainer::Impl::SetUp() {
     }
     device = torch::Device(config.device);
   }
-  const int threads =
-      config.threads > 0
-          ? config.threads
-          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  torch::set_num_threads(threads);
+  torch::set_num_threads(ThreadCountFromFlag(config.threads));
   if (!config.teacher_checkpoint.empty() &&
       !FileExists(config.teacher_checkpoint)) {
     return absl::NotFoundError(absl::StrCat(
