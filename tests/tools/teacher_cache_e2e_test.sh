@@ -15,26 +15,8 @@ failures=0
 fail() { echo "FAIL: $*"; exit 1; }
 
 # expect_bad <expected substring> <binary> <args...>: exit 2, one stderr line.
-expect_bad() {
-  local want="$1"; shift
-  local bin="$1"; shift
-  "$BIN/$bin" "$@" >"$TMP/out" 2>"$TMP/err"
-  local rc=$?
-  local lines
-  lines=$(wc -l <"$TMP/err")
-  if [[ $rc -ne 2 ]]; then
-    echo "FAIL: $bin $*: exit code $rc, expected 2; stderr:"; cat "$TMP/err"
-    failures=$((failures + 1))
-  elif [[ $lines -ne 1 ]]; then
-    echo "FAIL: $bin $*: $lines stderr lines, expected 1:"; cat "$TMP/err"
-    failures=$((failures + 1))
-  elif ! grep -qF -- "$want" "$TMP/err"; then
-    echo "FAIL: $bin $*: stderr lacks '$want':"; cat "$TMP/err"
-    failures=$((failures + 1))
-  else
-    echo "ok: $bin $* -> $(cat "$TMP/err")"
-  fi
-}
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/tools/expect_bad.sh" ||
+  { echo "FAIL: cannot load expect_bad.sh"; exit 1; }
 
 DATA=(--dataset=fashion_mnist --data_dir="$FMNIST" --train_subset=200)
 B=(--teacher=torchscript:"$TS" "${DATA[@]}" --threads=2 --loader_workers=2)

@@ -8,27 +8,9 @@ mkdir -p "$TMP"
 FMNIST="${KD_FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}"
 failures=0
 
-# expect_bad <expected substring> <binary> <args...>
-expect_bad() {
-  local want="$1"; shift
-  local bin="$1"; shift
-  "$BIN/$bin" "$@" >"$TMP/out" 2>"$TMP/err"
-  local rc=$?
-  local lines
-  lines=$(wc -l <"$TMP/err")
-  if [[ $rc -ne 2 ]]; then
-    echo "FAIL: $bin $*: exit code $rc, expected 2; stderr:"; cat "$TMP/err"
-    failures=$((failures + 1))
-  elif [[ $lines -ne 1 ]]; then
-    echo "FAIL: $bin $*: $lines stderr lines, expected 1:"; cat "$TMP/err"
-    failures=$((failures + 1))
-  elif ! grep -qF -- "$want" "$TMP/err"; then
-    echo "FAIL: $bin $*: stderr lacks '$want':"; cat "$TMP/err"
-    failures=$((failures + 1))
-  else
-    echo "ok: $bin $* -> $(cat "$TMP/err")"
-  fi
-}
+# expect_bad <expected substring> <binary> <args...>: exit 2, one stderr line.
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/tools/expect_bad.sh" ||
+  { echo "FAIL: cannot load expect_bad.sh"; exit 1; }
 
 T=(--teacher=resnet8 --mode=teacher --out_dir="$TMP/run" --data_dir="$FMNIST")
 expect_bad "unknown flag --no_such_flag" train --no_such_flag=1
