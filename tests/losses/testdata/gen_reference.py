@@ -300,7 +300,7 @@ def main():
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference.json")
     with open(out, "w") as f:
         json.dump({"cases": cases, "crd": crd}, f, indent=None)
-    print("wrote", out)
+    print("wrote", os.path.relpath(out))
 
 
 if __name__ == "__main__":
