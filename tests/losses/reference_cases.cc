@@ -148,5 +148,14 @@ bool AllFinite(const torch::Tensor& t) {
   return t.defined() && at::isfinite(t).all().item<bool>();
 }
 
+void ExpectFiniteValueAndStudentGradient(Loss& loss, LossInputs inputs) {
+  inputs.student_embed = inputs.student_embed.clone().requires_grad_(true);
+  auto value = loss.Compute(inputs);
+  ASSERT_TRUE(value.ok()) << value.status();
+  EXPECT_TRUE(AllFinite(value->total));
+  value->total.backward();
+  EXPECT_TRUE(AllFinite(inputs.student_embed.grad()));
+}
+
 }  // namespace testing
 }  // namespace kd

@@ -34,6 +34,12 @@ std::shared_ptr<Loss> MakeLoss(const std::string& spec,
 // True if every element of t is finite.
 bool AllFinite(const torch::Tensor& t);
 
+// Computes `loss` on `inputs` with a gradient-tracking copy of
+// inputs.student_embed and expects success, a finite total and a finite
+// gradient with respect to the student embeddings (the degenerate-input
+// contract of every loss).
+void ExpectFiniteValueAndStudentGradient(Loss& loss, LossInputs inputs);
+
 }  // namespace testing
 }  // namespace kd
 
