@@ -53,6 +53,11 @@ class Backbone : public torch::nn::Module {
   virtual int64_t native_input_size() const = 0;
 };
 
+// The spatial side of each stage feature map for square inputs of side
+// `input_size`, found by one forward pass on zeros in eval mode without
+// gradients (the network's mode is restored; nothing it holds changes).
+std::vector<int64_t> StageSizes(Backbone& backbone, int64_t input_size);
+
 }  // namespace kd
 
 #endif  // BACKBONES_BACKBONE_H_

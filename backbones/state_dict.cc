@@ -19,14 +19,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "kd/base/files.h"
+#include "kd/base/tensor_text.h"
 #include "kd/status_macros.h"
 
 namespace kd {
 namespace {
-
-std::string ShapeString(const torch::Tensor& t) {
-  return absl::StrCat("[", absl::StrJoin(t.sizes(), ", "), "]");
-}
 
 // At most `limit` names, then "... and N more".
 std::string JoinCapped(const std::vector<std::string>& names, size_t limit) {
@@ -38,7 +36,10 @@ std::string JoinCapped(const std::vector<std::string>& names, size_t limit) {
 
 absl::StatusOr<std::vector<char>> ReadBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  if (!in) {
+    return absl::NotFoundError(
+        absl::StrCat("checkpoint ", path, ": no such file or not readable"));
+  }
   const std::streamsize size = in.tellg();
   in.seekg(0);
   std::vector<char> bytes(
@@ -51,7 +52,7 @@ absl::StatusOr<std::vector<char>> ReadBytes(const std::string& path) {
 
 // A dict {str: Tensor} from an unpickled IValue, unwrapping one level of
 // {"state_dict": ...} / {"model": ...}.
-absl::StatusOr<TensorDict> DictOfTensors(const c10::IValue& value,
+absl::StatusOr<TensorMap> DictOfTensors(const c10::IValue& value,
                                          const std::string& path, int depth) {
   if (!value.isGenericDict()) {
     return absl::InvalidArgumentError(
@@ -67,7 +68,7 @@ absl::StatusOr<TensorDict> DictOfTensors(const c10::IValue& value,
       }
     }
   }
-  TensorDict tensors;
+  TensorMap tensors;
   std::vector<std::string> not_tensors;
   for (const auto& entry : dict) {
     if (!entry.key().isString()) {
@@ -90,42 +91,22 @@ absl::StatusOr<TensorDict> DictOfTensors(const c10::IValue& value,
 }
 
 // Removes a "module." prefix that every name carries (nn.DataParallel).
-TensorDict StripDataParallelPrefix(TensorDict tensors) {
+TensorMap StripDataParallelPrefix(TensorMap tensors) {
   constexpr absl::string_view kPrefix = "module.";
   if (tensors.empty()) return tensors;
   for (const auto& [name, tensor] : tensors) {
     if (!absl::StartsWith(name, kPrefix)) return tensors;
   }
-  TensorDict stripped;
+  TensorMap stripped;
   for (auto& [name, tensor] : tensors) {
     stripped.emplace(name.substr(kPrefix.size()), std::move(tensor));
   }
   return stripped;
 }
 
-// Writes with `write(tmp_path)`, then renames over `path`.
-absl::Status WriteAtomically(
-    const std::string& path,
-    const std::function<void(const std::string&)>& write) {
-  const std::string tmp = absl::StrCat(path, ".tmp.", ::getpid());
-  try {
-    write(tmp);
-  } catch (const std::exception& e) {
-    std::remove(tmp.c_str());
-    return absl::InternalError(
-        absl::StrCat("cannot write ", path, ": ", e.what()));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return absl::InternalError(absl::StrCat("cannot rename ", tmp, " to ", path,
-                                            ": ", std::strerror(errno)));
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
-absl::StatusOr<TensorDict> ReadStateDict(const std::string& path) {
+absl::StatusOr<TensorMap> LoadTensorMap(const std::string& path) {
   KD_ASSIGN_OR_RETURN(std::vector<char> bytes, ReadBytes(path));
   // Both formats are zip archives; a TorchScript one has constants.pkl.
   bool is_torchscript = false;
@@ -139,7 +120,7 @@ absl::StatusOr<TensorDict> ReadStateDict(const std::string& path) {
         "PyTorch >= 1.6, or a TorchScript/libtorch archive): ",
         e.what()));
   }
-  TensorDict tensors;
+  TensorMap tensors;
   if (is_torchscript) {
     try {
       torch::jit::Module module = torch::jit::load(path);
@@ -170,7 +151,7 @@ absl::StatusOr<TensorDict> ReadStateDict(const std::string& path) {
   return StripDataParallelPrefix(std::move(tensors));
 }
 
-absl::Status LoadStateDict(torch::nn::Module& module, const TensorDict& state,
+absl::Status LoadStateDict(torch::nn::Module& module, const TensorMap& state,
                            const std::string& source) {
   std::vector<std::pair<std::string, torch::Tensor>> targets;
   for (const auto& p : module.named_parameters(/*recurse=*/true)) {
@@ -191,8 +172,8 @@ absl::Status LoadStateDict(torch::nn::Module& module, const TensorDict& state,
     if (!it->second.defined() || it->second.sizes() != target.sizes()) {
       mismatched.push_back(absl::StrCat(
           name, " (file ",
-          it->second.defined() ? ShapeString(it->second) : "undefined",
-          ", model ", ShapeString(target), ")"));
+          it->second.defined() ? ShapeText(it->second) : "undefined",
+          ", model ", ShapeText(target), ")"));
     }
   }
   for (const auto& [name, tensor] : state) {
@@ -223,30 +204,52 @@ absl::Status LoadStateDict(torch::nn::Module& module, const TensorDict& state,
 }
 
 absl::Status LoadStateDict(torch::nn::Module& module, const std::string& path) {
-  KD_ASSIGN_OR_RETURN(TensorDict state, ReadStateDict(path));
+  KD_ASSIGN_OR_RETURN(TensorMap state, LoadTensorMap(path));
   return LoadStateDict(module, state, path);
+}
+
+void AddModuleState(const torch::nn::Module& module, const std::string& prefix,
+                    TensorMap* out) {
+  for (const auto& p : module.named_parameters(/*recurse=*/true)) {
+    (*out)[prefix + p.key()] = p.value();
+  }
+  for (const auto& b : module.named_buffers(/*recurse=*/true)) {
+    (*out)[prefix + b.key()] = b.value();
+  }
+}
+
+absl::Status LoadModuleState(const TensorMap& in, const std::string& prefix,
+                             const std::string& source,
+                             torch::nn::Module* module) {
+  TensorMap entries;
+  for (auto it = in.lower_bound(prefix);
+       it != in.end() && absl::StartsWith(it->first, prefix); ++it) {
+    entries[it->first.substr(prefix.size())] = it->second;
+  }
+  return LoadStateDict(*module, entries,
+                       prefix.empty()
+                           ? absl::StrCat("checkpoint ", source)
+                           : absl::StrCat("checkpoint ", source, " (entries ",
+                                          prefix, "*, another architecture?)"));
 }
 
 absl::Status SavePyTorchLoadable(torch::nn::Module& module,
                                  const std::string& path) {
-  return WriteAtomically(path, [&module](const std::string& tmp) {
+  return WriteFileAtomically(path, [&module](const std::string& temp) {
     torch::serialize::OutputArchive archive;
     module.save(archive);
-    archive.save_to(tmp);
+    archive.save_to(temp);
+    return absl::OkStatus();
   });
 }
 
-absl::Status WriteTensorDict(const TensorDict& tensors,
-                             const std::string& path) {
-  return WriteAtomically(path, [&tensors](const std::string& tmp) {
-    c10::Dict<std::string, torch::Tensor> dict;
-    for (const auto& [name, tensor] : tensors) dict.insert(name, tensor);
-    const std::vector<char> bytes = torch::jit::pickle_save(c10::IValue(dict));
-    std::ofstream out(tmp, std::ios::binary);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out) throw std::runtime_error("write failed");
-  });
+absl::Status SaveTensorMap(const std::string& path, const TensorMap& tensors) {
+  c10::Dict<std::string, torch::Tensor> dict;
+  for (const auto& [name, tensor] : tensors) {
+    dict.insert(name, tensor.detach().to(torch::kCPU).contiguous());
+  }
+  const std::vector<char> bytes = torch::jit::pickle_save(c10::IValue(dict));
+  return WriteFileAtomically(path, absl::string_view(bytes.data(), bytes.size()));
 }
 
 }  // namespace kd

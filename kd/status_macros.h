@@ -1,13 +1,28 @@
-// Early-return helpers for absl::Status / absl::StatusOr (Abseil ships none).
+// Status helpers: early-return macros for absl::Status / absl::StatusOr
+// (Abseil ships none) and the one way to put context before a message.
 //
 //   KD_RETURN_IF_ERROR(WriteFile(path));
 //   KD_ASSIGN_OR_RETURN(auto model, Backbone::Registry::Global().Create(spec,
 //   config));
+//   return WithPrefix("--teacher: ", status);  // same code, "--teacher: ..."
 #ifndef KD_STATUS_MACROS_H_
 #define KD_STATUS_MACROS_H_
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
+namespace kd {
+
+// `status` with `prefix` before its message (OK stays OK).
+inline absl::Status WithPrefix(absl::string_view prefix,
+                               const absl::Status& status) {
+  if (status.ok()) return status;
+  return absl::Status(status.code(), absl::StrCat(prefix, status.message()));
+}
+
+}  // namespace kd
 
 #define KD_INTERNAL_CONCAT_IMPL(a, b) a##b
 #define KD_INTERNAL_CONCAT(a, b) KD_INTERNAL_CONCAT_IMPL(a, b)

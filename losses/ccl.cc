@@ -34,6 +34,12 @@ class CclLoss : public Loss {
     return std::unique_ptr<Loss>(new CclLoss(t, kl_t));
   }
 
+  LossInputSet reads() const override {
+    return {LossInput::kStudentEmbedding, LossInput::kTeacherEmbedding,
+            LossInput::kStudentLogits,    LossInput::kTeacherLogits,
+            LossInput::kLabels};
+  }
+
   absl::StatusOr<LossValue> Compute(const LossInputs& inputs) override {
     KD_ASSIGN_OR_RETURN(EmbeddingPair x,
                         StudentTeacherEmbeddings("ccl", inputs, true));

@@ -29,6 +29,10 @@ class CrossEntropyLoss : public Loss {
     return std::unique_ptr<Loss>(new CrossEntropyLoss(smoothing));
   }
 
+  LossInputSet reads() const override {
+    return {LossInput::kStudentLogits, LossInput::kLabels};
+  }
+
   absl::StatusOr<LossValue> Compute(const LossInputs& inputs) override {
     const torch::Tensor& logits = inputs.student_logits;
     if (!logits.defined()) {

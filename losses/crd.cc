@@ -153,6 +153,18 @@ torch::Tensor CrdLoss::SampleContrast(const torch::Tensor& indices,
   return at::cat({indices.unsqueeze(1), negatives}, 1);
 }
 
+LossInputSet CrdLoss::reads() const {
+  LossInputSet inputs;
+  if (use_pooled_) {
+    inputs.Add(LossInput::kStudentPooled).Add(LossInput::kTeacherPooled);
+  } else {
+    inputs.Add(LossInput::kStudentEmbedding).Add(LossInput::kTeacherEmbedding);
+  }
+  inputs.Add(LossInput::kIndices);
+  if (class_sampling_) inputs.Add(LossInput::kLabels);
+  return inputs;
+}
+
 absl::StatusOr<LossValue> CrdLoss::Compute(const LossInputs& inputs) {
   KD_ASSIGN_OR_RETURN(EmbeddingPair x,
                       use_pooled_

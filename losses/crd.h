@@ -31,6 +31,7 @@ class CrdLoss : public Loss {
   static absl::StatusOr<std::unique_ptr<Loss>> Create(
       const Options& options, const LossContext& context);
 
+  LossInputSet reads() const override;
   absl::StatusOr<LossValue> Compute(const LossInputs& inputs) override;
 
   // The loss for given contrast indices [B, K+1] (column 0: the example's own

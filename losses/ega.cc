@@ -62,6 +62,13 @@ class EgaLoss : public Loss {
                     std::move(graph), embed_dim, context));
   }
 
+  LossInputSet reads() const override {
+    if (embed_dim_ > 0) {
+      return {LossInput::kStudentPooled, LossInput::kTeacherPooled};
+    }
+    return {LossInput::kStudentEmbedding, LossInput::kTeacherEmbedding};
+  }
+
   absl::StatusOr<LossValue> Compute(const LossInputs& inputs) override {
     EmbeddingPair x;
     if (embed_dim_ > 0) {

@@ -47,6 +47,16 @@ class FitnetLoss : public Loss {
     return std::unique_ptr<Loss>(std::move(loss));
   }
 
+  LossInputSet reads() const override {
+    if (stage_ < 0) {
+      return {LossInput::kStudentEmbedding, LossInput::kTeacherEmbedding};
+    }
+    if (preact_) {
+      return {LossInput::kStudentPreactMaps, LossInput::kTeacherPreactMaps};
+    }
+    return {LossInput::kStudentStageMaps, LossInput::kTeacherStageMaps};
+  }
+
   absl::StatusOr<LossValue> Compute(const LossInputs& inputs) override {
     LossValue value;
     if (stage_ < 0) {

@@ -76,6 +76,16 @@ class IrgLoss : public Loss {
                     options.GetDouble("transformation"), from, to));
   }
 
+  LossInputSet reads() const override {
+    LossInputSet inputs = {LossInput::kStudentEmbedding,
+                           LossInput::kTeacherEmbedding};
+    if (from_ >= 0) {
+      inputs.Add(LossInput::kStudentStageMaps)
+          .Add(LossInput::kTeacherStageMaps);
+    }
+    return inputs;
+  }
+
   absl::StatusOr<LossValue> Compute(const LossInputs& inputs) override {
     KD_ASSIGN_OR_RETURN(EmbeddingPair x,
                         StudentTeacherEmbeddings("irg", inputs, true));

@@ -29,6 +29,10 @@ class KdLoss : public Loss {
     return std::unique_ptr<Loss>(new KdLoss(t));
   }
 
+  LossInputSet reads() const override {
+    return {LossInput::kStudentLogits, LossInput::kTeacherLogits};
+  }
+
   absl::StatusOr<LossValue> Compute(const LossInputs& inputs) override {
     KD_ASSIGN_OR_RETURN(EmbeddingPair logits,
                         StudentTeacherLogits("kd", inputs));

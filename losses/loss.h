@@ -8,6 +8,7 @@
 #include <torch/nn/module.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <utility>
 #include <vector>
@@ -56,6 +57,56 @@ struct LossInputs {
   const BackboneOutput* teacher = nullptr;
 };
 
+// The inputs a loss may read: the fields of LossInputs, and the parts of the
+// backbone outputs behind LossInputs::student / teacher.
+enum class LossInput {
+  kStudentEmbedding,   // LossInputs::student_embed
+  kTeacherEmbedding,   // LossInputs::teacher_embed
+  kStudentLogits,      // LossInputs::student_logits
+  kTeacherLogits,      // LossInputs::teacher_logits
+  kStudentPooled,      // LossInputs::student->pooled
+  kTeacherPooled,      // LossInputs::teacher->pooled
+  kStudentStageMaps,   // LossInputs::student->stage_features
+  kTeacherStageMaps,   // LossInputs::teacher->stage_features
+  kStudentPreactMaps,  // LossInputs::student->preact_stage_features
+  kTeacherPreactMaps,  // LossInputs::teacher->preact_stage_features
+  kLabels,             // LossInputs::labels
+  kIndices,            // LossInputs::indices
+};
+
+// "teacher stage feature maps", for messages.
+const char* LossInputName(LossInput input);
+
+// A set of LossInputs: what a loss reads (its contract), or what a run
+// provides. Small and copyable.
+class LossInputSet {
+ public:
+  LossInputSet() = default;
+  LossInputSet(std::initializer_list<LossInput> inputs) {
+    for (LossInput input : inputs) Add(input);
+  }
+  LossInputSet& Add(LossInput input) {
+    bits_ |= Bit(input);
+    return *this;
+  }
+  LossInputSet& Add(const LossInputSet& other) {
+    bits_ |= other.bits_;
+    return *this;
+  }
+  bool contains(LossInput input) const { return (bits_ & Bit(input)) != 0; }
+  // The members of this set that `available` lacks, in declaration order.
+  std::vector<LossInput> MissingFrom(const LossInputSet& available) const;
+  bool operator==(const LossInputSet& other) const {
+    return bits_ == other.bits_;
+  }
+
+ private:
+  static uint32_t Bit(LossInput input) {
+    return 1u << static_cast<uint32_t>(input);
+  }
+  uint32_t bits_ = 0;
+};
+
 // A loss value and its named parts ("node", "edge", ...), each a scalar.
 // `total` is what the loss contributes before its run-level weight.
 struct LossValue {
@@ -67,6 +118,12 @@ class Loss : public torch::nn::Module {
  public:
   static constexpr char kPluginKind[] = "loss";
   using Registry = ::kd::Registry<Loss, const LossContext&>;
+
+  // The inputs Compute reads with this loss's options (its contract). The
+  // trainer checks a run against it before the first step (a teacher without
+  // stage maps cannot serve a loss that reads them) and computes only what
+  // some loss reads; Compute may rely on every input listed here.
+  virtual LossInputSet reads() const = 0;
 
   // Computes the loss. Teacher-side tensors are constants for the loss: an
   // implementation detaches them itself.

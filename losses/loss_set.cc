@@ -6,18 +6,12 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "kd/status_macros.h"
 
 namespace kd {
-namespace {
-
-absl::Status Prefixed(absl::string_view prefix, const absl::Status& status) {
-  return absl::Status(status.code(), absl::StrCat(prefix, status.message()));
-}
-
-}  // namespace
 
 absl::StatusOr<std::shared_ptr<LossSet>> LossSet::Create(
     const std::vector<std::string>& specs, const LossContext& context) {
@@ -27,7 +21,7 @@ absl::StatusOr<std::shared_ptr<LossSet>> LossSet::Create(
          absl::StrSplit(joined, ';', absl::SkipWhitespace())) {
       const std::string where = absl::StrCat("loss spec '", one, "': ");
       absl::StatusOr<PluginSpec> parsed = ParsePluginSpec(one);
-      if (!parsed.ok()) return Prefixed(where, parsed.status());
+      if (!parsed.ok()) return WithPrefix(where, parsed.status());
       WeightedLoss entry;
       if (std::optional<std::string> w = parsed->Take("weight")) {
         if (!absl::SimpleAtod(*w, &entry.weight) ||
@@ -43,7 +37,7 @@ absl::StatusOr<std::shared_ptr<LossSet>> LossSet::Create(
       }
       absl::StatusOr<std::unique_ptr<Loss>> loss =
           Loss::Registry::Global().Create(*parsed, context);
-      if (!loss.ok()) return Prefixed(where, loss.status());
+      if (!loss.ok()) return WithPrefix(where, loss.status());
       entry.name = parsed->name;
       for (int n = 2; set->named_children().contains(entry.name); ++n) {
         entry.name = absl::StrCat(parsed->name, "_", n);
@@ -79,7 +73,7 @@ absl::StatusOr<LossSetValue> LossSet::Compute(const LossInputs& inputs) {
   for (const WeightedLoss& entry : losses_) {
     absl::StatusOr<LossValue> value = entry.loss->Compute(inputs);
     if (!value.ok()) {
-      return Prefixed(absl::StrCat("loss '", entry.name, "': "),
+      return WithPrefix(absl::StrCat("loss '", entry.name, "': "),
                       value.status());
     }
     KD_RETURN_IF_ERROR(check_finite(entry.name, "total", value->total));
@@ -93,6 +87,28 @@ absl::StatusOr<LossSetValue> LossSet::Compute(const LossInputs& inputs) {
     result.total = result.total.defined() ? result.total + weighted : weighted;
   }
   return result;
+}
+
+LossInputSet LossSet::reads() const {
+  LossInputSet inputs;
+  for (const WeightedLoss& entry : losses_) inputs.Add(entry.loss->reads());
+  return inputs;
+}
+
+absl::Status LossSet::CheckInputs(const LossInputSet& available,
+                                  absl::string_view why) const {
+  for (const WeightedLoss& entry : losses_) {
+    const std::vector<LossInput> missing =
+        entry.loss->reads().MissingFrom(available);
+    if (missing.empty()) continue;
+    std::vector<std::string> names;
+    for (LossInput input : missing) names.push_back(LossInputName(input));
+    return absl::InvalidArgumentError(
+        absl::StrCat("loss '", entry.spec, "' reads ",
+                     absl::StrJoin(names, ", "), ", which this run does not ",
+                     "provide: ", why));
+  }
+  return absl::OkStatus();
 }
 
 std::string LossSet::Describe() const {

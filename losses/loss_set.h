@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "losses/loss.h"
 
 namespace kd {
@@ -68,6 +69,16 @@ class LossSet : public torch::nn::Module {
   absl::StatusOr<LossSetValue> Compute(const LossInputs& inputs);
 
   const std::vector<WeightedLoss>& losses() const { return losses_; }
+
+  // What some loss of the set reads (the union of their contracts).
+  LossInputSet reads() const;
+
+  // OK if `available` holds every input some loss reads; else
+  // INVALID_ARGUMENT naming the first loss and what it misses, with `why`
+  // (what the run lacks, e.g. "teacher 'torchscript:clip.pt' gives pooled
+  // features only") appended.
+  absl::Status CheckInputs(const LossInputSet& available,
+                           absl::string_view why) const;
 
   // "0.5 * ce + 1 * ega:node=0.8,edge=0.24": weights and specs, for logs.
   std::string Describe() const;

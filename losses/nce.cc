@@ -31,6 +31,11 @@ class NceLoss : public Loss {
     return std::unique_ptr<Loss>(new NceLoss(t));
   }
 
+  LossInputSet reads() const override {
+    return {LossInput::kStudentEmbedding, LossInput::kTeacherEmbedding,
+            LossInput::kLabels};
+  }
+
   absl::StatusOr<LossValue> Compute(const LossInputs& inputs) override {
     KD_ASSIGN_OR_RETURN(EmbeddingPair x,
                         StudentTeacherEmbeddings("nce", inputs, true));

@@ -32,6 +32,10 @@ class PktLoss : public Loss {
     return std::unique_ptr<Loss>(new PktLoss());
   }
 
+  LossInputSet reads() const override {
+    return {LossInput::kStudentEmbedding, LossInput::kTeacherEmbedding};
+  }
+
   absl::StatusOr<LossValue> Compute(const LossInputs& inputs) override {
     KD_ASSIGN_OR_RETURN(EmbeddingPair x,
                         StudentTeacherEmbeddings("pkt", inputs, false));

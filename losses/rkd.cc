@@ -115,6 +115,10 @@ class RkdLoss : public Loss {
         new RkdLoss(options.GetDouble("dist"), options.GetDouble("angle")));
   }
 
+  LossInputSet reads() const override {
+    return {LossInput::kStudentEmbedding, LossInput::kTeacherEmbedding};
+  }
+
   absl::StatusOr<LossValue> Compute(const LossInputs& inputs) override {
     KD_ASSIGN_OR_RETURN(EmbeddingPair x,
                         StudentTeacherEmbeddings("rkd", inputs, false));

@@ -14,7 +14,6 @@
 // augmentation and normalisation. Exit codes: 0 written, 2 bad input
 // (nothing computed), 1 the build failed.
 #include <ATen/Parallel.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
@@ -25,14 +24,16 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "backbones/backbone.h"
-#include "backbones/teacher_cache.h"
+#include "kd/teacher/teacher_cache.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
+#include "kd/base/files.h"
 #include "kd/data/dataset.h"
 #include "kd/data/loader.h"
+#include "kd/status_macros.h"
 #include "kd/train/cli.h"
-#include "kd/train/data_setup.h"
-#include "kd/train/teacher_setup.h"
+#include "kd/data/data_setup.h"
+#include "kd/teacher/teacher_setup.h"
 
 // Teacher.
 DEFINE_string(teacher, "",
@@ -85,24 +86,16 @@ bool FlagIsDefault(const char* name) {
   return gflags::GetCommandLineFlagInfoOrDie(name).is_default;
 }
 
-bool IsDirectory(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-bool IsFile(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-// Flag checks that need no file: the first problem, or OK.
-absl::Status ValidateFlags() {
+// Flag checks that need no file: the teacher's spec, or the first problem.
+absl::StatusOr<kd::TeacherSpec> ValidateFlags() {
   if (FLAGS_teacher.empty()) {
     return absl::InvalidArgumentError(
         "--teacher: required (a backbone with --teacher_checkpoint, or "
         "torchscript:<file>)");
   }
-  if (kd::IsCacheTeacher(FLAGS_teacher)) {
+  absl::StatusOr<kd::TeacherSpec> teacher = kd::ParseTeacherSpec(FLAGS_teacher);
+  if (!teacher.ok()) return kd::WithPrefix("--teacher: ", teacher.status());
+  if (teacher->kind == kd::TeacherKind::kCache) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--teacher=", FLAGS_teacher,
         ": a cache is built from a network (a backbone or torchscript:<file>), "
@@ -111,14 +104,14 @@ absl::Status ValidateFlags() {
   if (FLAGS_out.empty()) {
     return absl::InvalidArgumentError("--out: required (the cache file)");
   }
-  if (IsDirectory(FLAGS_out)) {
+  if (kd::IsDirectory(FLAGS_out)) {
     return absl::InvalidArgumentError(
         absl::StrCat("--out: ", FLAGS_out, " is a directory, expected a file"));
   }
   const size_t slash = FLAGS_out.find_last_of('/');
   const std::string dir =
       slash == std::string::npos ? "." : FLAGS_out.substr(0, slash + 1);
-  if (!IsDirectory(dir)) {
+  if (!kd::IsDirectory(dir)) {
     return absl::NotFoundError(absl::StrCat("--out: no such directory: ", dir));
   }
   if (FLAGS_views < 1) {
@@ -152,11 +145,11 @@ absl::Status ValidateFlags() {
         absl::StrCat("--threads, --loader_workers: expected >= 0, got ",
                      FLAGS_threads, ", ", FLAGS_loader_workers));
   }
-  if (!FLAGS_teacher_checkpoint.empty() && !IsFile(FLAGS_teacher_checkpoint)) {
+  if (!FLAGS_teacher_checkpoint.empty() && !kd::IsRegularFile(FLAGS_teacher_checkpoint)) {
     return absl::NotFoundError(absl::StrCat(
         "--teacher_checkpoint: no such file: ", FLAGS_teacher_checkpoint));
   }
-  return absl::OkStatus();
+  return teacher;
 }
 
 }  // namespace
@@ -173,8 +166,9 @@ int main(int argc, char** argv) {
   spec.help_files = {"tools/build_teacher_cache.cc"};
   spec.extra_help = PluginHelp;
   kd::ParseCommandLineOrExit(spec, argc, argv);
-  if (absl::Status s = ValidateFlags(); !s.ok()) {
-    return kd::ReportBadInput(kProgram, s);
+  absl::StatusOr<kd::TeacherSpec> teacher_spec = ValidateFlags();
+  if (!teacher_spec.ok()) {
+    return kd::ReportBadInput(kProgram, teacher_spec.status());
   }
   const bool augment = FLAGS_views > 1;
 
@@ -191,17 +185,14 @@ int main(int argc, char** argv) {
   const int input_size = kd::ResolvedInputSize(*side, FLAGS_input_size);
 
   // The teacher, exactly as train sets it up.
-  kd::TeacherRequest request;
-  request.teacher = FLAGS_teacher;
-  request.checkpoint = FLAGS_teacher_checkpoint;
-  request.num_classes = (*dataset)->num_classes();
-  request.input_size = input_size;
-  auto setup = kd::SetUpTeacher(request);
+  teacher_spec->checkpoint = FLAGS_teacher_checkpoint;
+  teacher_spec->num_classes = (*dataset)->num_classes();
+  teacher_spec->input_size =
+      teacher_spec->kind == kd::TeacherKind::kBackbone ? input_size : 0;
+  auto setup = kd::LoadTeacher(*teacher_spec);
   if (!setup.ok()) {
-    return kd::ReportBadInput(
-        kProgram,
-        absl::Status(setup.status().code(),
-                     absl::StrCat("--teacher: ", setup.status().message())));
+    return kd::ReportBadInput(kProgram,
+                              kd::WithPrefix("--teacher: ", setup.status()));
   }
   kd::Teacher& teacher = *setup->teacher;
 

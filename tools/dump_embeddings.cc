@@ -9,7 +9,6 @@
 // Writes vectors.tsv, metadata.tsv, tsne.csv, tsne.png in --out_dir.
 // Exit codes: 0 done, 2 bad input.
 #include <ATen/ATen.h>
-#include <sys/stat.h>
 
 #include <array>
 #include <cstdio>
@@ -20,14 +19,16 @@
 #include "absl/strings/str_split.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
+#include "kd/base/files.h"
 #include "kd/data/loader.h"
 #include "kd/eval/pca.h"
 #include "kd/eval/projector.h"
 #include "kd/plot/plot.h"
 #include "kd/status_macros.h"
 #include "kd/train/cli.h"
-#include "kd/train/data_setup.h"
-#include "kd/train/network.h"
+#include "kd/data/data_setup.h"
+#include "backbones/network.h"
+#include "kd/eval/features.h"
 #include "kd/tsne/tsne.h"
 
 DEFINE_string(checkpoint, "",
@@ -117,11 +118,9 @@ absl::StatusOr<Setup> SetUp() {
                      setup.network.spec.num_classes, " classes, --dataset ",
                      FLAGS_dataset, " has ", setup.dataset->num_classes()));
   }
-  mkdir(FLAGS_out_dir.c_str(), 0755);
-  struct stat st;
-  if (stat(FLAGS_out_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+  if (absl::Status made = kd::MakeDirectories(FLAGS_out_dir); !made.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--out_dir: cannot create directory ", FLAGS_out_dir));
+        absl::StrCat("--out_dir: ", made.message()));
   }
   return setup;
 }

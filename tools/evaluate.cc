@@ -21,8 +21,9 @@
 #include "kd/eval/metrics.h"
 #include "kd/status_macros.h"
 #include "kd/train/cli.h"
-#include "kd/train/data_setup.h"
-#include "kd/train/network.h"
+#include "kd/data/data_setup.h"
+#include "backbones/network.h"
+#include "kd/eval/features.h"
 #include "nlohmann/json.hpp"
 
 DEFINE_string(checkpoint, "",

@@ -179,11 +179,14 @@ absl::Status ClassificationMeter::Add(const at::Tensor& logits,
   return absl::OkStatus();
 }
 
-double ClassificationMeter::TopKAccuracy(int k) const {
+int64_t ClassificationMeter::Correct(int k) const {
   const auto it = std::find(ks_.begin(), ks_.end(), k);
   CHECK(it != ks_.end()) << "top-" << k << " was not requested";
-  return count_ == 0 ? 0.0
-                     : static_cast<double>(correct_[it - ks_.begin()]) / count_;
+  return correct_[it - ks_.begin()];
+}
+
+double ClassificationMeter::TopKAccuracy(int k) const {
+  return count_ == 0 ? 0.0 : static_cast<double>(Correct(k)) / count_;
 }
 
 std::vector<double> ClassificationMeter::PerClassAccuracy() const {

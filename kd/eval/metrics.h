@@ -51,6 +51,8 @@ class ClassificationMeter {
   int64_t num_classes() const { return num_classes_; }
   // Fraction correct for one of the ks given at construction (else CHECK).
   double TopKAccuracy(int k) const;
+  // Rows whose target is in the top k, for one of the ks (else CHECK).
+  int64_t Correct(int k) const;
   const at::Tensor& confusion() const { return confusion_; }  // int64 [C, C]
   std::vector<double> PerClassAccuracy() const;
   void Reset();

@@ -11,7 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "kd/eval/atomic_file.h"
+#include "kd/base/files.h"
 #include "kd/status_macros.h"
 
 namespace kd {

@@ -2,10 +2,86 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
 namespace kd {
+namespace {
+
+constexpr ResumeRule kMustMatch = ResumeRule::kMustMatch;
+constexpr ResumeRule kMayChange = ResumeRule::kMayChange;
+
+// Setting values as JSON, both ways. FromJson is strict about types.
+template <typename T>
+nlohmann::ordered_json ToJson(const T& v) {
+  return v;
+}
+nlohmann::ordered_json ToJson(TrainMode v) { return TrainModeName(v); }
+
+bool FromJson(const nlohmann::json& j, bool* v) {
+  if (!j.is_boolean()) return false;
+  *v = j.get<bool>();
+  return true;
+}
+bool FromJson(const nlohmann::json& j, int64_t* v) {
+  if (!j.is_number_integer()) return false;
+  *v = j.get<int64_t>();
+  return true;
+}
+bool FromJson(const nlohmann::json& j, uint64_t* v) {
+  if (!j.is_number_unsigned()) return false;
+  *v = j.get<uint64_t>();
+  return true;
+}
+bool FromJson(const nlohmann::json& j, double* v) {
+  if (!j.is_number()) return false;
+  *v = j.get<double>();
+  return true;
+}
+bool FromJson(const nlohmann::json& j, std::string* v) {
+  if (!j.is_string()) return false;
+  *v = j.get<std::string>();
+  return true;
+}
+bool FromJson(const nlohmann::json& j, TrainMode* v) {
+  if (!j.is_string()) return false;
+  absl::StatusOr<TrainMode> mode = ParseTrainMode(j.get<std::string>());
+  if (!mode.ok()) return false;
+  *v = *mode;
+  return true;
+}
+template <typename T>
+bool FromJson(const nlohmann::json& j, std::vector<T>* v) {
+  if (!j.is_array()) return false;
+  std::vector<T> out(j.size());
+  for (size_t i = 0; i < j.size(); ++i) {
+    if (!FromJson(j[i], &out[i])) return false;
+  }
+  *v = std::move(out);
+  return true;
+}
+
+// A value as range-check messages show it.
+template <typename T>
+std::string ValueText(const T& v) {
+  return absl::StrCat(v);
+}
+std::string ValueText(bool v) { return v ? "true" : "false"; }
+std::string ValueText(const std::string& v) { return absl::StrCat("'", v, "'"); }
+std::string ValueText(TrainMode v) { return TrainModeName(v); }
+std::string ValueText(const IntList& v) { return absl::StrJoin(v, ","); }
+std::string ValueText(const StringList& v) {
+  return v.empty() ? "none" : absl::StrJoin(v, ";");
+}
+
+absl::Status OutOfRange(absl::string_view flag, absl::string_view expected,
+                        const std::string& found) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("--", flag, ": expected ", expected, ", got ", found));
+}
+
+}  // namespace
 
 absl::StatusOr<TrainMode> ParseTrainMode(absl::string_view text) {
   if (text == "teacher") return TrainMode::kTeacher;
@@ -26,6 +102,80 @@ const char* TrainModeName(TrainMode mode) {
       return "simultaneous";
   }
   return "?";
+}
+
+const std::vector<RunSettingInfo>& RunSettings() {
+  static const auto* const settings = new std::vector<RunSettingInfo>{
+#define KD_SETTING(type, name, default_value, resume, valid, expected, doc) \
+  {#name, resume, doc},
+#include "kd/train/run_settings.inc"
+#undef KD_SETTING
+  };
+  return *settings;
+}
+
+LrScheduleConfig ScheduleConfig(const RunConfig& c) {
+  LrScheduleConfig schedule;
+  schedule.kind = c.lr_schedule;
+  schedule.base_lr = c.lr;
+  schedule.milestones = c.lr_milestones;
+  schedule.gamma = c.lr_decay;
+  schedule.min_lr = c.lr_min;
+  schedule.epochs = c.epochs;
+  schedule.warmup_epochs = c.warmup_epochs;
+  return schedule;
+}
+
+nlohmann::ordered_json RunConfigToJson(const RunConfig& c) {
+  nlohmann::ordered_json j;
+#define KD_SETTING(type, name, default_value, resume, valid, expected, doc) \
+  j[#name] = ToJson(c.name);
+#include "kd/train/run_settings.inc"
+#undef KD_SETTING
+  return j;
+}
+
+absl::StatusOr<RunConfig> RunConfigFromJson(const nlohmann::json& j) {
+  if (!j.is_object()) {
+    return absl::InvalidArgumentError("run configuration: not a JSON object");
+  }
+  RunConfig c;
+#define KD_SETTING(type, name, default_value, resume, valid, expected, doc)   \
+  if (j.contains(#name) && !FromJson(j.at(#name), &c.name)) {                 \
+    return absl::InvalidArgumentError(absl::StrCat(                           \
+        "run configuration: '" #name "' is ", j.at(#name).dump(),             \
+        ", not a " #type));                                                   \
+  }
+#include "kd/train/run_settings.inc"
+#undef KD_SETTING
+  return c;
+}
+
+nlohmann::ordered_json ResumeFingerprint(const RunConfig& c) {
+  nlohmann::ordered_json j;
+#define KD_SETTING(type, name, default_value, resume, valid, expected, doc) \
+  if (resume == kMustMatch) j[#name] = ToJson(c.name);
+#include "kd/train/run_settings.inc"
+#undef KD_SETTING
+  if (c.mode == TrainMode::kTeacher) j["student"] = "";
+  return j;
+}
+
+std::vector<std::string> FingerprintDifferences(
+    const nlohmann::ordered_json& checkpoint,
+    const nlohmann::ordered_json& now) {
+  std::vector<std::string> differing;
+  for (auto it = now.begin(); it != now.end(); ++it) {
+    const bool present =
+        checkpoint.is_object() && checkpoint.contains(it.key());
+    if (!present || checkpoint.at(it.key()) != it.value()) {
+      differing.push_back(absl::StrCat(
+          "--", it.key(), " (checkpoint ",
+          present ? checkpoint.at(it.key()).dump() : "absent", ", now ",
+          it.value().dump(), ")"));
+    }
+  }
+  return differing;
 }
 
 std::vector<std::string> SplitLossSpecs(
@@ -73,16 +223,13 @@ absl::StatusOr<std::vector<int64_t>> ParseIntList(absl::string_view flag,
   return values;
 }
 
-namespace {
-absl::Status OutOfRange(absl::string_view flag, absl::string_view expected,
-                        const std::string& found) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("--", flag, ": expected ", expected, ", got ", found));
-}
-}  // namespace
-
 absl::Status ValidateRunConfig(const RunConfig& c) {
-  if (c.dataset.empty()) return OutOfRange("dataset", "a data set name", "''");
+#define KD_SETTING(type, name, default_value, resume, valid, expected, doc) \
+  if (const type& v = c.name; !(valid)) {                                   \
+    return OutOfRange(#name, expected, ValueText(v));                       \
+  }
+#include "kd/train/run_settings.inc"
+#undef KD_SETTING
   if (c.mode != TrainMode::kTeacher && c.student.empty()) {
     return OutOfRange("student", "a backbone name", "''");
   }
@@ -93,69 +240,7 @@ absl::Status ValidateRunConfig(const RunConfig& c) {
                           : "a teacher for distillation",
                       "''");
   }
-  if (c.losses.empty()) return OutOfRange("loss", "at least one loss", "none");
-  if (c.epochs < 1) return OutOfRange("epochs", ">= 1", absl::StrCat(c.epochs));
-  if (c.batch_size < 1) {
-    return OutOfRange("batch_size", ">= 1", absl::StrCat(c.batch_size));
-  }
-  if (c.train_subset < 0) {
-    return OutOfRange("train_subset", ">= 0", absl::StrCat(c.train_subset));
-  }
-  if (c.eval_subset < 0) {
-    return OutOfRange("eval_subset", ">= 0", absl::StrCat(c.eval_subset));
-  }
-  if (c.input_size < 0 || c.input_size > 1024) {
-    return OutOfRange("input_size", "0 (automatic) or a side in 1..1024",
-                      absl::StrCat(c.input_size));
-  }
-  if (c.embed_dim < 1) {
-    return OutOfRange("embed_dim", ">= 1", absl::StrCat(c.embed_dim));
-  }
-  if (c.teacher_embed_dim < 1) {
-    return OutOfRange("teacher_embed_dim", ">= 1",
-                      absl::StrCat(c.teacher_embed_dim));
-  }
-  if (!(c.momentum >= 0 && c.momentum < 1)) {
-    return OutOfRange("momentum", "a value in [0, 1)",
-                      absl::StrCat(c.momentum));
-  }
-  if (!(c.weight_decay >= 0)) {
-    return OutOfRange("weight_decay", ">= 0", absl::StrCat(c.weight_decay));
-  }
-  if (!(c.teacher_head_lr > 0)) {
-    return OutOfRange("teacher_head_lr", "> 0",
-                      absl::StrCat(c.teacher_head_lr));
-  }
-  if (c.teacher_head_epochs < 0) {
-    return OutOfRange("teacher_head_epochs", ">= 0",
-                      absl::StrCat(c.teacher_head_epochs));
-  }
-  if (c.threads < 0 || c.threads > 1024) {
-    return OutOfRange("threads", "0 (all cores) or 1..1024",
-                      absl::StrCat(c.threads));
-  }
-  if (c.loader_workers < 0 || c.loader_workers > 256) {
-    return OutOfRange("loader_workers", "0..256",
-                      absl::StrCat(c.loader_workers));
-  }
-  if (c.max_steps_per_epoch < 0) {
-    return OutOfRange("max_steps_per_epoch", ">= 0",
-                      absl::StrCat(c.max_steps_per_epoch));
-  }
-  if (c.stop_after_epochs < 0) {
-    return OutOfRange("stop_after_epochs", ">= 0",
-                      absl::StrCat(c.stop_after_epochs));
-  }
-  if (c.device != "cpu" && c.device != "cuda" &&
-      c.device.rfind("cuda:", 0) != 0) {
-    return OutOfRange("device", "cpu, cuda or cuda:N",
-                      absl::StrCat("'", c.device, "'"));
-  }
-  if (c.out_dir.empty()) {
-    return OutOfRange("out_dir", "a directory for checkpoints and metrics",
-                      "''");
-  }
-  return LrSchedule::Create(c.schedule).status();
+  return LrSchedule::Create(ScheduleConfig(c)).status();
 }
 
 }  // namespace kd

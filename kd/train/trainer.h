@@ -1,7 +1,8 @@
-// The training run behind tools/train: sets up data, networks, teacher,
-// losses, optimisers and schedule from a RunConfig (every check of user
-// input happens here, before any training), then trains epoch by epoch with
-// evaluation, metrics, checkpoints and resumption. Torch-free header.
+// The training run behind tools/train: sets it up from a RunConfig
+// (run_setup.h: every check of user input happens there, before any
+// training), then trains epoch by epoch (train_step.h) with evaluation and
+// the epoch's record (epoch_stats.h), checkpoints and resumption
+// (run_state.h) and the output files (run_outputs.h). Torch-free header.
 //
 //   KD_ASSIGN_OR_RETURN(auto trainer, Trainer::Create(config));  // bad input
 //   KD_ASSIGN_OR_RETURN(RunResult result, trainer->Run());       // training
@@ -14,7 +15,7 @@
 //                        PyTorch with torch.load + load_state_dict
 //                        (<role> is "student", or "teacher" in teacher mode)
 //   metrics.csv, metrics.jsonl, learning_curve.png, summary.json,
-//   run_config.json
+//   run_config.json      every setting of the run (run_settings.inc)
 #ifndef KD_TRAIN_TRAINER_H_
 #define KD_TRAIN_TRAINER_H_
 
@@ -43,7 +44,9 @@ struct RunResult {
 
 class Trainer {
  public:
-  // Everything that can fail because of user input fails here.
+  // Everything that can fail because of user input fails here: the run's
+  // set-up, its output directory, and with config.resume the checkpoint to
+  // continue from (which must exist and share the run's settings).
   static absl::StatusOr<std::unique_ptr<Trainer>> Create(
       const RunConfig& config);
   ~Trainer();
@@ -53,9 +56,9 @@ class Trainer {
   absl::StatusOr<RunResult> Run();
 
  private:
-  struct Impl;
-  explicit Trainer(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  struct State;
+  explicit Trainer(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace kd

@@ -84,7 +84,7 @@ TEST_F(StateDictTest, PyTorchStateDictsLoadAndGiveTheSameLogits) {
     SCOPED_TRACE(name);
     std::unique_ptr<Backbone> net = MakeBackbone(name, 100);
     ASSERT_TRUE(LoadStateDict(*net, Exported(name, "state")).ok());
-    absl::StatusOr<TensorDict> io = ReadStateDict(Exported(name, "io"));
+    absl::StatusOr<TensorMap> io = LoadTensorMap(Exported(name, "io"));
     ASSERT_TRUE(io.ok()) << io.status();
     net->eval();
     torch::NoGradGuard no_grad;
@@ -127,8 +127,8 @@ TEST_F(StateDictTest, SavedHereLoadsStrictlyInPyTorchWithTheSameLogits) {
       logits = net->Forward(input).logits;
     }
     ASSERT_TRUE(SavePyTorchLoadable(*net, Exported(name, "cc_state")).ok());
-    ASSERT_TRUE(WriteTensorDict({{"input", input}, {"logits", logits}},
-                                Exported(name, "cc_io"))
+    ASSERT_TRUE(SaveTensorMap(Exported(name, "cc_io"),
+                              {{"input", input}, {"logits", logits}})
                     .ok());
     largest_logit[name] = logits.abs().max().item<float>();
   }
@@ -198,7 +198,7 @@ TEST_F(StateDictTest, AnotherArchitectureListsTheMismatchedTensors) {
 
 TEST_F(StateDictTest, MissingExtraAndMisShapedTensorsAreListed) {
   std::unique_ptr<Backbone> net = MakeBackbone("resnet8", 100);
-  TensorDict state;
+  TensorMap state;
   for (const auto& p : net->named_parameters()) state[p.key()] = p.value();
   for (const auto& b : net->named_buffers()) state[b.key()] = b.value();
   state.erase("bn1.running_mean");
@@ -224,12 +224,12 @@ TEST_F(StateDictTest, UnreadableFilesAreClearErrors) {
   EXPECT_THAT(status.message(), HasSubstr("not a PyTorch zip archive"));
 }
 
-TEST_F(StateDictTest, TensorDictRoundTrip) {
+TEST_F(StateDictTest, TensorMapRoundTrip) {
   const std::string path = TmpDir() + "/dict.pt";
-  const TensorDict written = {{"a", torch::arange(6).view({2, 3})},
+  const TensorMap written = {{"a", torch::arange(6).view({2, 3})},
                               {"b", torch::ones({1}, torch::kDouble)}};
-  ASSERT_TRUE(WriteTensorDict(written, path).ok());
-  absl::StatusOr<TensorDict> read = ReadStateDict(path);
+  ASSERT_TRUE(SaveTensorMap(path, written).ok());
+  absl::StatusOr<TensorMap> read = LoadTensorMap(path);
   ASSERT_TRUE(read.ok()) << read.status();
   ASSERT_EQ(read->size(), 2u);
   EXPECT_TRUE(torch::equal(read->at("a"), written.at("a")));

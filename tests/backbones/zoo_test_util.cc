@@ -19,13 +19,17 @@
 namespace kd {
 namespace testing {
 
-std::string TestDataPath(const std::string& file) {
+std::string RunfilePath(const std::string& path) {
   const char* srcdir = std::getenv("TEST_SRCDIR");
   const char* workspace = std::getenv("TEST_WORKSPACE");
   std::string root =
       srcdir ? std::string(srcdir) + "/" + (workspace ? workspace : "kd") + "/"
              : "";
-  return root + "tests/backbones/testdata/" + file;
+  return root + path;
+}
+
+std::string TestDataPath(const std::string& file) {
+  return RunfilePath("tests/backbones/testdata/" + file);
 }
 
 std::unique_ptr<Backbone> MakeBackbone(const std::string& name,

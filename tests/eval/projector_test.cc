@@ -9,7 +9,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "kd/eval/atomic_file.h"
+#include "kd/base/files.h"
 
 namespace kd {
 namespace eval {

@@ -6,7 +6,7 @@
 # augmentation or normalisation is refused with a clear message.
 set -uo pipefail
 BIN="${TEST_SRCDIR}/${TEST_WORKSPACE}/tools"
-TS="${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/backbones/testdata/tiny_teacher.pt"
+TS="${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/teacher/testdata/tiny_teacher.pt"
 TMP="${TEST_TMPDIR:-/tmp}/cache_e2e"
 rm -rf "$TMP"; mkdir -p "$TMP"
 FMNIST="${KD_FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}"

@@ -36,7 +36,6 @@ TEST(ValidateRunConfigTest, NamesTheFlagAndValue) {
   EXPECT_TRUE(ValidateRunConfig(c).ok()) << ValidateRunConfig(c);
   RunConfig bad = c;
   bad.epochs = 0;
-  bad.schedule.epochs = 0;
   EXPECT_THAT(std::string(ValidateRunConfig(bad).message()),
               HasSubstr("--epochs: expected >= 1, got 0"));
   bad = c;

@@ -12,7 +12,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "kd/train/checkpoint.h"
+#include "backbones/state_dict.h"
 #include "kd/train/metrics_log.h"
 #include "tests/train/test_plugins.h"
 
@@ -37,17 +37,16 @@ RunConfig TeacherConfig(const std::string& out_dir) {
   c.teacher = "test_tiny_cnn";
   c.teacher_embed_dim = 8;
   c.embed_dim = 8;
-  c.losses = {"ce"};
+  c.loss = {"ce"};
   c.epochs = 4;
   c.batch_size = 16;
-  c.schedule.base_lr = 0.05;
-  c.schedule.milestones = {3};
-  c.schedule.epochs = c.epochs;
+  c.lr = 0.05;
+  c.lr_milestones = {3};
   c.seed = 7;
   c.threads = 1;
   c.loader_workers = 2;
   c.out_dir = out_dir;
-  c.progress_bar = false;
+  c.progress = false;
   return c;
 }
 
@@ -98,9 +97,8 @@ TEST(TrainerTest, TrainingLowersTheLossAndLearns) {
   RunConfig config = TeacherConfig(dir);
   config.epochs = 10;
   config.batch_size = 8;
-  config.schedule.base_lr = 0.1;
-  config.schedule.epochs = 10;
-  config.schedule.milestones = {};
+  config.lr = 0.1;
+  config.lr_milestones = {};
   const RunResult result = MustRun(config);
   auto records = MetricsLog(dir).ReadAll();
   ASSERT_TRUE(records.ok());
@@ -123,8 +121,7 @@ TEST(TrainerTest, SameSeedGivesSameWeightsOtherSeedDoesNot) {
   RunConfig b = TeacherConfig(TempDir("seed_b"));
   RunConfig c = TeacherConfig(TempDir("seed_c"));
   a.epochs = b.epochs = c.epochs = 2;
-  a.schedule.epochs = b.schedule.epochs = c.schedule.epochs = 2;
-  a.schedule.milestones = b.schedule.milestones = c.schedule.milestones = {};
+    a.lr_milestones = b.lr_milestones = c.lr_milestones = {};
   c.seed = 8;
   MustRun(a);
   MustRun(b);
@@ -166,7 +163,6 @@ TEST(TrainerTest, DistillationResumeEqualsUnbroken) {
   RunConfig teacher = TeacherConfig(TempDir("distil_teacher"));
   teacher.teacher = "test_tiny_cnn:width=6";
   teacher.epochs = 2;
-  teacher.schedule.epochs = 2;
   MustRun(teacher);
   for (TrainMode mode : {TrainMode::kSimultaneous, TrainMode::kSequential}) {
     SCOPED_TRACE(TrainModeName(mode));
@@ -176,9 +172,8 @@ TEST(TrainerTest, DistillationResumeEqualsUnbroken) {
       c.student = "test_tiny_cnn";
       c.teacher = "test_tiny_cnn:width=6";
       c.teacher_checkpoint = teacher.out_dir + "/best.pt";
-      c.losses = {"ce", "ega:node=0.8,edge=0.24"};
+      c.loss = {"ce", "ega:node=0.8,edge=0.24"};
       c.epochs = 3;
-      c.schedule.epochs = 3;
       return c;
     };
     RunConfig straight = student("d_straight_");
@@ -217,11 +212,9 @@ TEST(TrainerTest, ZeroWeightDistillationEqualsThePlainStudent) {
   RunConfig teacher = TeacherConfig(TempDir("zero_teacher"));
   teacher.teacher = "test_tiny_cnn:width=6";
   teacher.epochs = 1;
-  teacher.schedule.epochs = 1;
   MustRun(teacher);
   RunConfig plain = TeacherConfig(TempDir("zero_plain"));
   plain.epochs = 2;
-  plain.schedule.epochs = 2;
   MustRun(plain);
   for (TrainMode mode : {TrainMode::kSequential, TrainMode::kSimultaneous}) {
     SCOPED_TRACE(TrainModeName(mode));
@@ -231,9 +224,8 @@ TEST(TrainerTest, ZeroWeightDistillationEqualsThePlainStudent) {
     c.student = "test_tiny_cnn";
     c.teacher = "test_tiny_cnn:width=6";
     c.teacher_checkpoint = teacher.out_dir + "/best.pt";
-    c.losses = {"ce", "ega:node=0,edge=0"};
+    c.loss = {"ce", "ega:node=0,edge=0"};
     c.epochs = 2;
-    c.schedule.epochs = 2;
     ASSERT_TRUE(c.independent_teacher_view);
     MustRun(c);
     auto records = MetricsLog(c.out_dir).ReadAll();
@@ -256,10 +248,9 @@ TEST(TrainerTest, SequentialTrainsTheTeacherHeadFirstWhenItHasNone) {
   student.student = "test_tiny_cnn";
   student.teacher = "test_tiny_cnn";
   student.teacher_checkpoint = teacher.out_dir + "/teacher_final.pt";
-  student.losses = {"ce", "kd:T=4"};
+  student.loss = {"ce", "kd:T=4"};
   student.epochs = 1;
-  student.schedule.epochs = 1;
-  student.schedule.milestones = {};
+  student.lr_milestones = {};
   // Without a head and without head epochs: a clear error.
   auto refused = Trainer::Create(student);
   ASSERT_FALSE(refused.ok());
@@ -293,7 +284,7 @@ TEST(TrainerTest, ResumeRefusesOtherSettingsAndRunsNeedResumeToContinue) {
 
 TEST(TrainerTest, NonFiniteLossNamesTermEpochAndStep) {
   RunConfig config = TeacherConfig(TempDir("nan"));
-  config.losses = {"ce", "test_nan:after=3"};
+  config.loss = {"ce", "test_nan:after=3"};
   auto trainer = Trainer::Create(config);
   ASSERT_TRUE(trainer.ok()) << trainer.status();
   auto result = (*trainer)->Run();
@@ -307,8 +298,7 @@ TEST(TrainerTest, NonFiniteLossNamesTermEpochAndStep) {
 TEST(TrainerTest, TeacherOfAnotherArchitectureIsAClearError) {
   RunConfig teacher = TeacherConfig(TempDir("arch_teacher"));
   teacher.epochs = 1;
-  teacher.schedule.epochs = 1;
-  teacher.schedule.milestones = {};
+  teacher.lr_milestones = {};
   MustRun(teacher);
   RunConfig student = TeacherConfig(TempDir("arch_student"));
   student.mode = TrainMode::kSimultaneous;
@@ -326,7 +316,7 @@ TEST(TrainerTest, TeacherOfAnotherArchitectureIsAClearError) {
 
 TEST(TrainerTest, BadInputFailsAtSetUp) {
   RunConfig config = TeacherConfig(TempDir("bad"));
-  config.losses = {"ce", "no_such_loss:x=1"};
+  config.loss = {"ce", "no_such_loss:x=1"};
   auto trainer = Trainer::Create(config);
   ASSERT_FALSE(trainer.ok());
   EXPECT_THAT(std::string(trainer.status().message()),

@@ -1,0 +1,108 @@
+#include "kd/train/epoch_stats.h"
+
+#include <ATen/ATen.h>
+
+#include "kd/status_macros.h"
+
+namespace kd {
+namespace {
+
+double Percent(int64_t part, int64_t whole) {
+  return whole ? 100.0 * part / whole : 0;
+}
+
+}  // namespace
+
+absl::StatusOr<EvalResult> EvaluateClassifier(Network& network,
+                                              DataLoader& loader,
+                                              const torch::Device& device) {
+  torch::NoGradGuard no_grad;
+  network.Train(false);
+  eval::ClassificationMeter meter(network.spec.num_classes, {1, 5});
+  double loss_sum = 0;
+  loader.StartEpoch(0);
+  while (true) {
+    KD_ASSIGN_OR_RETURN(std::optional<Batch> batch, loader.Next());
+    if (!batch) break;
+    const torch::Tensor labels = batch->labels.to(device);
+    const torch::Tensor logits =
+        network.Forward(batch->images.to(device)).head.logits;
+    loss_sum +=
+        at::cross_entropy_loss(logits, labels).item<double>() * labels.size(0);
+    KD_RETURN_IF_ERROR(meter.Add(logits, labels));
+  }
+  EvalResult result;
+  result.count = meter.count();
+  if (result.count > 0) {
+    result.top1 = Percent(meter.Correct(1), result.count);
+    result.top5 = Percent(meter.Correct(5), result.count);
+    result.loss = loss_sum / result.count;
+  }
+  return result;
+}
+
+EpochStats::EpochStats(int64_t num_classes, bool has_teacher,
+                       bool teacher_head_trains)
+    : has_teacher_(has_teacher),
+      teacher_head_trains_(teacher_head_trains),
+      student_(num_classes, {1}),
+      teacher_(num_classes, {1}) {}
+
+absl::Status EpochStats::Add(const StepResult& step) {
+  const int64_t b = step.batch_size;
+  seen_ += b;
+  total_sum_ += step.total * b;
+  if (term_sums_.empty()) {
+    for (const auto& [name, value] : step.terms) term_sums_.emplace_back(name, 0);
+  }
+  for (size_t i = 0; i < step.terms.size() && i < term_sums_.size(); ++i) {
+    term_sums_[i].second += step.terms[i].second * b;
+  }
+  KD_RETURN_IF_ERROR(student_.Add(step.student_logits, step.labels));
+  if (step.teacher_logits.defined()) {
+    KD_RETURN_IF_ERROR(teacher_.Add(step.teacher_logits, step.labels));
+  }
+  if (step.teacher_head_ce >= 0) teacher_ce_sum_ += step.teacher_head_ce * b;
+  return absl::OkStatus();
+}
+
+double EpochStats::train_top1() const {
+  return Percent(student_.Correct(1), seen_);
+}
+
+std::vector<std::pair<std::string, double>> EpochStats::RunningMeans() const {
+  std::vector<std::pair<std::string, double>> means = {{"loss", mean_loss()}};
+  for (const auto& [name, sum] : term_sums_) {
+    means.emplace_back(name, seen_ ? sum / seen_ : 0);
+  }
+  return means;
+}
+
+EpochRecord EpochStats::Record(int64_t epoch, const After& after) const {
+  EpochRecord record;
+  record.epoch = epoch;
+  record.values = {{"lr", after.lr}, {"train_loss", mean_loss()}};
+  for (const auto& [name, sum] : term_sums_) {
+    record.values.emplace_back("train_" + name, seen_ ? sum / seen_ : 0);
+  }
+  record.values.emplace_back("train_top1", train_top1());
+  if (has_teacher_) {
+    if (teacher_head_trains_) {
+      record.values.emplace_back("train_teacher_head_ce",
+                                 seen_ ? teacher_ce_sum_ / seen_ : 0);
+    }
+    record.values.emplace_back("train_teacher_top1",
+                               Percent(teacher_.Correct(1), seen_));
+    record.values.emplace_back("teacher_top1", after.teacher_top1);
+  }
+  record.values.emplace_back("test_loss", after.eval.loss);
+  record.values.emplace_back("test_top1", after.eval.top1);
+  record.values.emplace_back("test_top5", after.eval.top5);
+  record.values.emplace_back("best_top1", after.best_top1);
+  record.values.emplace_back(
+      "images_per_s", after.train_seconds > 0 ? seen_ / after.train_seconds : 0);
+  record.values.emplace_back("epoch_seconds", after.train_seconds);
+  return record;
+}
+
+}  // namespace kd

@@ -1,0 +1,209 @@
+#include "kd/train/teacher_side.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "glog/logging.h"
+#include "kd/status_macros.h"
+#include "kd/teacher/teacher_setup.h"
+#include "kd/train/sgd_state.h"
+
+namespace kd {
+
+absl::StatusOr<std::unique_ptr<TeacherSide>> TeacherSide::Create(
+    const RunConfig& config, const TeacherSpec& spec,
+    const torch::Device& device) {
+  absl::StatusOr<LoadedTeacher> loaded = LoadTeacher(spec);
+  if (!loaded.ok()) return WithPrefix("--teacher: ", loaded.status());
+  std::unique_ptr<TeacherSide> side(new TeacherSide());
+  side->device_ = device;
+  side->head_epochs_ = config.teacher_head_epochs;
+  side->teacher_ = std::move(loaded->teacher);
+  side->head_ = loaded->head;
+  side->head_source_ = loaded->head_source;
+  if (config.mode == TrainMode::kSimultaneous) {
+    side->policy_ = HeadPolicy::kTrainedAlongside;
+    if (config.fresh_teacher_head || !loaded->head_loaded) {
+      side->head_ = EmbeddingHead(side->teacher_->feature_dim(),
+                                  config.teacher_embed_dim, spec.num_classes);
+      side->head_source_ = "";
+    }
+  } else if (loaded->head_loaded) {
+    side->policy_ = HeadPolicy::kFrozen;
+  } else if (config.teacher_head_epochs > 0) {
+    side->policy_ = HeadPolicy::kTrainedFirst;
+  } else {
+    return absl::InvalidArgumentError(
+        "--mode=sequential needs a trained teacher head: a "
+        "--teacher_checkpoint written by --mode=teacher, a "
+        "--teacher_head_checkpoint, or --teacher_head_epochs > 0 to train "
+        "it first");
+  }
+  side->teacher_->To(device);
+  side->head_->to(device);
+  for (auto& p : side->head_->parameters()) {
+    p.set_requires_grad(side->policy_ != HeadPolicy::kFrozen);
+  }
+  // The reference: the teacher head's own SGD, lr 0.01, no decay.
+  torch::optim::SGDOptions options(config.teacher_head_lr);
+  options.momentum(config.momentum).weight_decay(0);
+  side->head_optimizer_ = std::make_unique<torch::optim::SGD>(
+      side->head_->parameters(), options);
+  return side;
+}
+
+torch::Tensor TeacherSide::TeacherImages(const Batch& batch) const {
+  return (batch.teacher_images.defined() ? batch.teacher_images : batch.images)
+      .to(device_);
+}
+
+absl::StatusOr<TeacherSide::Output> TeacherSide::Forward(
+    const Batch& batch, const torch::Tensor& labels, bool stage_maps) {
+  TeacherInputs inputs;
+  inputs.images = TeacherImages(batch);
+  inputs.indices = batch.indices.to(device_);
+  inputs.stage_maps = stage_maps;
+  Output out;
+  KD_ASSIGN_OR_RETURN(out.features, teacher_->Forward(inputs));
+  if (head_trains_alongside()) {
+    out.head = head_->Forward(out.features.pooled.detach());
+    out.head_ce = at::cross_entropy_loss(out.head.logits, labels);
+  } else {
+    torch::NoGradGuard no_grad;
+    head_->eval();
+    out.head = head_->Forward(out.features.pooled);
+  }
+  out.head.embedding = out.head.embedding.detach();
+  out.head.logits = out.head.logits.detach();
+  return out;
+}
+
+absl::Status TeacherSide::StepHead(const torch::Tensor& head_ce) {
+  const double value = head_ce.item<double>();
+  if (!std::isfinite(value)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("loss term 'teacher_head/ce' is ", value));
+  }
+  head_optimizer_->zero_grad();
+  head_ce.backward();
+  head_optimizer_->step();
+  return absl::OkStatus();
+}
+
+void TeacherSide::StartEpoch(int64_t first_step) {
+  if (head_trains_alongside()) head_->train();
+  teacher_->StartEpoch(first_step);
+}
+
+absl::Status TeacherSide::TrainHeadFirst(DataLoader& train_loader) {
+  LOG(INFO) << "sequential: training the teacher head for " << head_epochs_
+            << " epochs (lr "
+            << head_optimizer_->param_groups()[0].options().get_lr()
+            << "), then freezing it";
+  for (int64_t epoch = 0; epoch < head_epochs_; ++epoch) {
+    head_->train();
+    train_loader.StartEpoch(1000000 + epoch);  // its own orders
+    double loss_sum = 0;
+    int64_t count = 0;
+    while (true) {
+      KD_ASSIGN_OR_RETURN(std::optional<Batch> batch, train_loader.Next());
+      if (!batch) break;
+      TeacherInputs inputs;
+      inputs.images = TeacherImages(*batch);
+      inputs.indices = batch->indices.to(device_);
+      KD_ASSIGN_OR_RETURN(BackboneOutput out, teacher_->Forward(inputs));
+      const torch::Tensor labels = batch->labels.to(device_);
+      const torch::Tensor loss = at::cross_entropy_loss(
+          head_->Forward(out.pooled.detach()).logits, labels);
+      if (!std::isfinite(loss.item<double>())) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("teacher head training, epoch ", epoch + 1,
+                         ": loss term 'teacher_head/ce' is not finite"));
+      }
+      head_optimizer_->zero_grad();
+      loss.backward();
+      head_optimizer_->step();
+      loss_sum += loss.item<double>() * labels.size(0);
+      count += labels.size(0);
+    }
+    LOG(INFO) << "teacher head epoch " << epoch + 1 << "/" << head_epochs_
+              << ": ce " << loss_sum / std::max<int64_t>(count, 1);
+  }
+  for (auto& p : head_->parameters()) p.set_requires_grad(false);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<double> TeacherSide::Prepare(DataLoader& train_loader,
+                                            DataLoader& eval_loader) {
+  if (policy_ == HeadPolicy::kTrainedFirst) {
+    KD_RETURN_IF_ERROR(TrainHeadFirst(train_loader));
+  }
+  if (head_trains_alongside() && head_source_.empty()) return -1.0;
+  return EvaluateHead(eval_loader);
+}
+
+absl::StatusOr<double> TeacherSide::EvaluateHead(DataLoader& loader) {
+  if (!teacher_->covers_every_split()) return -1.0;
+  torch::NoGradGuard no_grad;
+  head_->eval();
+  int64_t correct = 0, count = 0;
+  loader.StartEpoch(0);
+  while (true) {
+    KD_ASSIGN_OR_RETURN(std::optional<Batch> batch, loader.Next());
+    if (!batch) break;
+    TeacherInputs inputs;
+    inputs.images = TeacherImages(*batch);
+    inputs.indices = batch->indices.to(device_);
+    inputs.stage_maps = false;
+    KD_ASSIGN_OR_RETURN(BackboneOutput out, teacher_->Forward(inputs));
+    const torch::Tensor logits = head_->Forward(out.pooled).logits;
+    correct += logits.argmax(1).eq(batch->labels.to(device_)).sum().item<int64_t>();
+    count += batch->labels.size(0);
+  }
+  return count > 0 ? 100.0 * correct / count : 0.0;
+}
+
+void TeacherSide::AddState(TensorMap* state) const {
+  AddModuleState(*head_, "teacher_head.", state);
+  AddSgdState(*head_optimizer_, *head_, "teacher_head_opt.", state);
+}
+
+absl::Status TeacherSide::LoadState(const TensorMap& state,
+                                    const std::string& source) {
+  KD_RETURN_IF_ERROR(
+      LoadModuleState(state, "teacher_head.", source, head_.get()));
+  return LoadSgdState(state, "teacher_head_opt.", source, *head_,
+                      head_optimizer_.get());
+}
+
+std::string TeacherSide::Describe(double top1) const {
+  std::string head;
+  if (!head_source_.empty()) {
+    head = "from " + head_source_;
+  } else {
+    head = head_trains_alongside() ? "fresh, trained alongside"
+                                   : "trained first";
+  }
+  std::string accuracy;
+  if (top1 >= 0) {
+    accuracy = absl::StrFormat("%.2f%%", top1);
+  } else {
+    accuracy = teacher_->covers_every_split() ? "n/a (untrained head)"
+                                              : "n/a (feature cache)";
+  }
+  return absl::StrCat("teacher ", teacher_->Describe(), ", head ", head,
+                      ": teacher top-1 ", accuracy);
+}
+
+std::string TeacherSide::AccuracyText(double top1) const {
+  if (top1 >= 0) return absl::StrFormat("%.2f%% top-1", top1);
+  return teacher_->covers_every_split()
+             ? "n/a (head not trained yet)"
+             : "n/a (a feature cache holds the training split only)";
+}
+
+}  // namespace kd

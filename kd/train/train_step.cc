@@ -1,0 +1,74 @@
+#include "kd/train/train_step.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "kd/status_macros.h"
+
+namespace kd {
+namespace {
+
+bool ReadsAny(const LossInputSet& reads, std::initializer_list<LossInput> of) {
+  for (LossInput input : of) {
+    if (reads.contains(input)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+absl::StatusOr<StepResult> TrainStep(TrainingRun& run, const Batch& batch) {
+  const LossInputSet& reads = run.loss_reads;
+  const torch::Tensor images = batch.images.to(run.device);
+  const torch::Tensor labels = batch.labels.to(run.device);
+  Network::Output out = run.model.Forward(images);
+  LossInputs inputs;
+  inputs.student_embed = out.head.embedding;
+  inputs.student_logits = out.head.logits;
+  inputs.labels = labels;
+  inputs.indices = batch.indices.to(run.device);
+  if (ReadsAny(reads, {LossInput::kStudentPooled, LossInput::kStudentStageMaps,
+                       LossInput::kStudentPreactMaps})) {
+    inputs.student = &out.backbone;
+  }
+  TeacherSide::Output teacher;
+  if (run.teacher) {
+    KD_ASSIGN_OR_RETURN(
+        teacher,
+        run.teacher->Forward(
+            batch, labels,
+            ReadsAny(reads, {LossInput::kTeacherStageMaps,
+                             LossInput::kTeacherPreactMaps})));
+    inputs.teacher_embed = teacher.head.embedding;
+    inputs.teacher_logits = teacher.head.logits;
+    if (ReadsAny(reads,
+                 {LossInput::kTeacherPooled, LossInput::kTeacherStageMaps,
+                  LossInput::kTeacherPreactMaps})) {
+      inputs.teacher = &teacher.features;
+    }
+  }
+  KD_ASSIGN_OR_RETURN(LossSetValue value, run.losses->Compute(inputs));
+  StepResult result;
+  result.total = value.total.item<double>();
+  if (!std::isfinite(result.total)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("total loss is ", result.total));
+  }
+  run.optimizer->zero_grad();
+  value.total.backward();
+  run.optimizer->step();
+  if (teacher.head_ce.defined()) {
+    KD_RETURN_IF_ERROR(run.teacher->StepHead(teacher.head_ce));
+    result.teacher_head_ce = teacher.head_ce.item<double>();
+  }
+  result.batch_size = labels.size(0);
+  for (const auto& [name, term] : value.terms) {
+    result.terms.emplace_back(name, term.item<double>());
+  }
+  result.student_logits = out.head.logits.detach();
+  result.teacher_logits = teacher.head.logits;
+  result.labels = labels;
+  return result;
+}
+
+}  // namespace kd
