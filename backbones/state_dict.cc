@@ -244,9 +244,14 @@ absl::Status SavePyTorchLoadable(torch::nn::Module& module,
 }
 
 absl::Status SaveTensorMap(const std::string& path, const TensorMap& tensors) {
+  // `cpu` keeps a second reference to every tensor while pickling: the
+  // pickler then memoises them, which keeps the bytes of the file what they
+  // have always been (scripts/same_results.sh compares files byte for byte).
+  TensorMap cpu;
   c10::Dict<std::string, torch::Tensor> dict;
   for (const auto& [name, tensor] : tensors) {
-    dict.insert(name, tensor.detach().to(torch::kCPU).contiguous());
+    cpu[name] = tensor.detach().to(torch::kCPU).contiguous();
+    dict.insert(name, cpu[name]);
   }
   const std::vector<char> bytes = torch::jit::pickle_save(c10::IValue(dict));
   return WriteFileAtomically(path, absl::string_view(bytes.data(), bytes.size()));
