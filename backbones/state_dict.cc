@@ -53,7 +53,7 @@ absl::StatusOr<std::vector<char>> ReadBytes(const std::string& path) {
 // A dict {str: Tensor} from an unpickled IValue, unwrapping one level of
 // {"state_dict": ...} / {"model": ...}.
 absl::StatusOr<TensorMap> DictOfTensors(const c10::IValue& value,
-                                         const std::string& path, int depth) {
+                                        const std::string& path, int depth) {
   if (!value.isGenericDict()) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": expected a dict of tensors, found a pickled ",
@@ -254,7 +254,8 @@ absl::Status SaveTensorMap(const std::string& path, const TensorMap& tensors) {
     dict.insert(name, cpu[name]);
   }
   const std::vector<char> bytes = torch::jit::pickle_save(c10::IValue(dict));
-  return WriteFileAtomically(path, absl::string_view(bytes.data(), bytes.size()));
+  return WriteFileAtomically(path,
+                             absl::string_view(bytes.data(), bytes.size()));
 }
 
 }  // namespace kd

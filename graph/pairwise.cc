@@ -3,19 +3,10 @@
 #include <ATen/ATen.h>
 
 #include "absl/strings/str_cat.h"
+#include "kd/base/tensor_text.h"
 
 namespace kd {
-namespace {
-
-std::string ShapeString(const torch::Tensor& x) {
-  std::string out = "[";
-  for (int64_t i = 0; i < x.dim(); ++i) {
-    absl::StrAppend(&out, i ? ", " : "", x.size(i));
-  }
-  return out + "]";
-}
-
-}  // namespace
+namespace {}  // namespace
 
 absl::Status CheckRows(absl::string_view who, absl::string_view what,
                        const torch::Tensor& x) {
@@ -26,7 +17,7 @@ absl::Status CheckRows(absl::string_view who, absl::string_view what,
   if (x.dim() != 2 || x.size(0) < 1 || x.size(1) < 1) {
     return absl::InvalidArgumentError(absl::StrCat(
         who, ": ", what, " must be a non-empty [B, D] matrix (found ",
-        ShapeString(x), ")"));
+        ShapeText(x), ")"));
   }
   if (!x.is_floating_point()) {
     return absl::InvalidArgumentError(
@@ -48,9 +39,9 @@ absl::Status CheckRowsPair(absl::string_view who, absl::string_view what_a,
         std::string(c10::toString(b.scalar_type())), ")"));
   }
   if (a.size(1) != b.size(1)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        who, ": ", what_a, " ", ShapeString(a), " and ", what_b, " ",
-        ShapeString(b), " must have the same number of columns"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(who, ": ", what_a, " ", ShapeText(a), " and ", what_b, " ",
+                     ShapeText(b), " must have the same number of columns"));
   }
   return absl::OkStatus();
 }

@@ -36,7 +36,7 @@ class CclLoss : public Loss {
 
   LossInputSet reads() const override {
     return {LossInput::kStudentEmbedding, LossInput::kTeacherEmbedding,
-            LossInput::kStudentLogits,    LossInput::kTeacherLogits,
+            LossInput::kStudentLogits, LossInput::kTeacherLogits,
             LossInput::kLabels};
   }
 

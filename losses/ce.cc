@@ -43,7 +43,7 @@ class CrossEntropyLoss : public Loss {
         !logits.is_floating_point()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "ce: student_logits must be a float [B, K] matrix (found ",
-          ShapeOf(logits), ")"));
+          ShapeText(logits), ")"));
     }
     KD_ASSIGN_OR_RETURN(torch::Tensor labels,
                         IntegerInput("ce", "labels", inputs.labels,

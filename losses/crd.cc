@@ -195,15 +195,15 @@ absl::StatusOr<LossValue> CrdLoss::ComputeWithContrast(
   if (student.size(1) != embed_student_->options.in_features() ||
       teacher.size(1) != embed_teacher_->options.in_features()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("crd: inputs ", ShapeOf(student), " and ",
-                     ShapeOf(teacher), " do not match the heads' widths (",
+        absl::StrCat("crd: inputs ", ShapeText(student), " and ",
+                     ShapeText(teacher), " do not match the heads' widths (",
                      embed_student_->options.in_features(), " and ",
                      embed_teacher_->options.in_features(), ")"));
   }
   if (contrast.dim() != 2 || contrast.size(0) != b || contrast.size(1) < 2) {
     return absl::InvalidArgumentError(
         absl::StrCat("crd: contrast indices must be [B, K+1] (found ",
-                     ShapeOf(contrast), ")"));
+                     ShapeText(contrast), ")"));
   }
   const int64_t d = memory_student_.size(1);
   const int64_t k1 = contrast.size(1);

@@ -77,8 +77,8 @@ class EgaLoss : public Loss {
       if (pooled.student.size(1) != student_embed_->options.in_features() ||
           pooled.teacher.size(1) != teacher_embed_->options.in_features()) {
         return absl::InvalidArgumentError(
-            absl::StrCat("ega: pooled features ", ShapeOf(pooled.student),
-                         " and ", ShapeOf(pooled.teacher),
+            absl::StrCat("ega: pooled features ", ShapeText(pooled.student),
+                         " and ", ShapeText(pooled.teacher),
                          " do not match the embedding layers' "
                          "inputs (",
                          student_embed_->options.in_features(), " and ",

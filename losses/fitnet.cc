@@ -82,8 +82,8 @@ class FitnetLoss : public Loss {
     if (relu_) hint = at::relu(hint);
     if (hint.sizes() != ft.sizes()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "fitnet: the regressed student stage ", stage_, " ", ShapeOf(hint),
-          " does not match the teacher's ", ShapeOf(ft),
+          "fitnet: the regressed student stage ", stage_, " ", ShapeText(hint),
+          " does not match the teacher's ", ShapeText(ft),
           " (set LossContext stage sizes so the regressor can resample)"));
     }
     value.total = at::mse_loss(hint, ft);

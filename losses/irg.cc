@@ -35,8 +35,8 @@ absl::StatusOr<torch::Tensor> Transformation(absl::string_view side,
   }
   if (early.sizes() != late.sizes()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "irg: the ", side, "'s stage feature maps ", ShapeOf(early), " and ",
-        ShapeOf(late),
+        "irg: the ", side, "'s stage feature maps ", ShapeText(early), " and ",
+        ShapeText(late),
         " cannot be matched for the transformation term (needs the later "
         "stage's channels equal to or twice the earlier's, and its side no "
         "larger)"));

@@ -8,15 +8,6 @@
 
 namespace kd {
 
-std::string ShapeOf(const torch::Tensor& x) {
-  if (!x.defined()) return "undefined";
-  std::string out = "[";
-  for (int64_t i = 0; i < x.dim(); ++i) {
-    absl::StrAppend(&out, i ? ", " : "", x.size(i));
-  }
-  return out + "]";
-}
-
 absl::Status CheckBatch(absl::string_view loss, absl::string_view what,
                         const torch::Tensor& x, int64_t batch) {
   if (x.defined() && x.dim() >= 1 && x.size(0) == batch) {
@@ -24,16 +15,7 @@ absl::Status CheckBatch(absl::string_view loss, absl::string_view what,
   }
   return absl::InvalidArgumentError(absl::StrCat(
       loss, ": ", what, " must have ", batch,
-      " rows, one per example of the batch (found ", ShapeOf(x), ")"));
-}
-
-absl::Status CheckSameShape(absl::string_view loss, absl::string_view what_a,
-                            const torch::Tensor& a, absl::string_view what_b,
-                            const torch::Tensor& b) {
-  if (a.sizes() == b.sizes()) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat(loss, ": ", what_a, " ", ShapeOf(a), " and ", what_b, " ",
-                   ShapeOf(b), " must have the same shape"));
+      " rows, one per example of the batch (found ", ShapeText(x), ")"));
 }
 
 namespace {
@@ -52,8 +34,8 @@ absl::StatusOr<EmbeddingPair> CheckedPair(
   KD_RETURN_IF_ERROR(CheckBatch(loss, what_t, t, s.size(0)));
   if (same_width && s.size(1) != t.size(1)) {
     return absl::InvalidArgumentError(
-        absl::StrCat(loss, ": ", what_s, " ", ShapeOf(s), " and ", what_t, " ",
-                     ShapeOf(t), " must have the same width"));
+        absl::StrCat(loss, ": ", what_s, " ", ShapeText(s), " and ", what_t,
+                     " ", ShapeText(t), " must have the same width"));
   }
   return EmbeddingPair{s, t.detach()};
 }
@@ -98,7 +80,7 @@ absl::StatusOr<torch::Tensor> IntegerInput(absl::string_view loss,
   if (x.dim() != 1 || x.size(0) != batch || x.scalar_type() != at::kLong) {
     return absl::InvalidArgumentError(
         absl::StrCat(loss, ": ", what, " must be a 1-D int64 tensor of ", batch,
-                     " entries (found ", ShapeOf(x), " ",
+                     " entries (found ", ShapeText(x), " ",
                      std::string(c10::toString(x.scalar_type())), ")"));
   }
   if (limit > 0 && batch > 0) {
@@ -133,7 +115,7 @@ absl::StatusOr<torch::Tensor> StageFeature(absl::string_view loss,
     return absl::InvalidArgumentError(
         absl::StrCat(loss, ": ", side, " stage ", stage,
                      " feature map must be a float [B, C, H, W] tensor (found ",
-                     ShapeOf(map), ")"));
+                     ShapeText(map), ")"));
   }
   return map;
 }

@@ -11,21 +11,14 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "kd/base/tensor_text.h"
 #include "losses/loss.h"
 
 namespace kd {
 
-// "[64, 256]".
-std::string ShapeOf(const torch::Tensor& x);
-
 // OK if x is defined and has `batch` rows; else INVALID_ARGUMENT.
 absl::Status CheckBatch(absl::string_view loss, absl::string_view what,
                         const torch::Tensor& x, int64_t batch);
-
-// OK if a and b have the same shape; else INVALID_ARGUMENT naming both.
-absl::Status CheckSameShape(absl::string_view loss, absl::string_view what_a,
-                            const torch::Tensor& a, absl::string_view what_b,
-                            const torch::Tensor& b);
 
 // Student and teacher node embeddings [B, Ds], [B, Dt]: both defined,
 // floating, same dtype and batch; with `same_width` also Ds == Dt. The

@@ -74,7 +74,7 @@ absl::StatusOr<LossSetValue> LossSet::Compute(const LossInputs& inputs) {
     absl::StatusOr<LossValue> value = entry.loss->Compute(inputs);
     if (!value.ok()) {
       return WithPrefix(absl::StrCat("loss '", entry.name, "': "),
-                      value.status());
+                        value.status());
     }
     KD_RETURN_IF_ERROR(check_finite(entry.name, "total", value->total));
     result.terms.emplace_back(entry.name, value->total.detach());
@@ -103,10 +103,9 @@ absl::Status LossSet::CheckInputs(const LossInputSet& available,
     if (missing.empty()) continue;
     std::vector<std::string> names;
     for (LossInput input : missing) names.push_back(LossInputName(input));
-    return absl::InvalidArgumentError(
-        absl::StrCat("loss '", entry.spec, "' reads ",
-                     absl::StrJoin(names, ", "), ", which this run does not ",
-                     "provide: ", why));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "loss '", entry.spec, "' reads ", absl::StrJoin(names, ", "),
+        ", which this run does not ", "provide: ", why));
   }
   return absl::OkStatus();
 }

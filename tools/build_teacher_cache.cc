@@ -24,16 +24,16 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "backbones/backbone.h"
-#include "kd/teacher/teacher_cache.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
 #include "kd/base/files.h"
+#include "kd/data/data_setup.h"
 #include "kd/data/dataset.h"
 #include "kd/data/loader.h"
 #include "kd/status_macros.h"
-#include "kd/train/cli.h"
-#include "kd/data/data_setup.h"
+#include "kd/teacher/teacher_cache.h"
 #include "kd/teacher/teacher_setup.h"
+#include "kd/train/cli.h"
 
 // Teacher.
 DEFINE_string(teacher, "",
@@ -145,7 +145,8 @@ absl::StatusOr<kd::TeacherSpec> ValidateFlags() {
         absl::StrCat("--threads, --loader_workers: expected >= 0, got ",
                      FLAGS_threads, ", ", FLAGS_loader_workers));
   }
-  if (!FLAGS_teacher_checkpoint.empty() && !kd::IsRegularFile(FLAGS_teacher_checkpoint)) {
+  if (!FLAGS_teacher_checkpoint.empty() &&
+      !kd::IsRegularFile(FLAGS_teacher_checkpoint)) {
     return absl::NotFoundError(absl::StrCat(
         "--teacher_checkpoint: no such file: ", FLAGS_teacher_checkpoint));
   }

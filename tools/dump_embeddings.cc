@@ -17,18 +17,18 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "backbones/network.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
 #include "kd/base/files.h"
+#include "kd/data/data_setup.h"
 #include "kd/data/loader.h"
+#include "kd/eval/features.h"
 #include "kd/eval/pca.h"
 #include "kd/eval/projector.h"
 #include "kd/plot/plot.h"
 #include "kd/status_macros.h"
 #include "kd/train/cli.h"
-#include "kd/data/data_setup.h"
-#include "backbones/network.h"
-#include "kd/eval/features.h"
 #include "kd/tsne/tsne.h"
 
 DEFINE_string(checkpoint, "",

@@ -13,17 +13,17 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "backbones/network.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
+#include "kd/data/data_setup.h"
 #include "kd/data/loader.h"
+#include "kd/eval/features.h"
 #include "kd/eval/knn.h"
 #include "kd/eval/linear_probe.h"
 #include "kd/eval/metrics.h"
 #include "kd/status_macros.h"
 #include "kd/train/cli.h"
-#include "kd/data/data_setup.h"
-#include "backbones/network.h"
-#include "kd/eval/features.h"
 #include "nlohmann/json.hpp"
 
 DEFINE_string(checkpoint, "",

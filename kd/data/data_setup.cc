@@ -80,6 +80,7 @@ absl::StatusOr<std::shared_ptr<const Dataset>> OpenDataset(
     for (const std::string& wanted : selection.classes) {
       int64_t c = -1;
       if (!absl::SimpleAtoi(wanted, &c)) {
+        c = -1;  // SimpleAtoi leaves 0 behind: not class 0
         auto it = std::find(all_names.begin(), all_names.end(), wanted);
         if (it != all_names.end()) c = it - all_names.begin();
       }

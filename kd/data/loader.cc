@@ -156,9 +156,8 @@ class ThreadedDataLoader : public DataLoader {
       const int64_t index = indices_[begin + i];
       absl::StatusOr<Example> example = dataset_->Get(index);
       if (!example.ok()) {
-        return absl::Status(example.status().code(),
-                            absl::StrCat("loader: reading example ", index,
-                                         ": ", example.status().message()));
+        return WithPrefix(absl::StrCat("loader: reading example ", index, ": "),
+                          example.status());
       }
       std::mt19937_64 rng(
           StreamSeed(options_.seed, kAugmentStream, epoch_, index));
@@ -222,8 +221,7 @@ class ThreadedDataLoader : public DataLoader {
     }
     absl::Status status = ApplyTransform(view, image, rng, out);
     if (!status.ok()) {
-      return absl::Status(status.code(), absl::StrCat("loader: example ", index,
-                                                      ": ", status.message()));
+      return WithPrefix(absl::StrCat("loader: example ", index, ": "), status);
     }
     return absl::OkStatus();
   }
@@ -302,9 +300,7 @@ absl::StatusOr<ViewShape> CheckView(const ViewTransform& view,
                          side);
   absl::Status status = ApplyTransform(view, first, rng, out.data());
   if (!status.ok()) {
-    return absl::Status(
-        status.code(),
-        absl::StrCat("loader: ", which, " view: ", status.message()));
+    return WithPrefix(absl::StrCat("loader: ", which, " view: "), status);
   }
   return ViewShape{view.output_channels, side};
 }

@@ -6,18 +6,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
+#include "kd/base/tensor_text.h"
 
 namespace kd {
 namespace eval {
 namespace {
-
-std::string Shape(const at::Tensor& t) {
-  std::string s = "[";
-  for (int64_t d = 0; d < t.dim(); ++d) {
-    absl::StrAppend(&s, d ? ", " : "", t.size(d));
-  }
-  return s + "]";
-}
 
 // Integer class ids int64 [N] on the CPU, each in [0, num_classes).
 absl::StatusOr<at::Tensor> CheckedClassIds(const at::Tensor& ids, int64_t n,
@@ -26,7 +19,7 @@ absl::StatusOr<at::Tensor> CheckedClassIds(const at::Tensor& ids, int64_t n,
   if (!ids.defined() || ids.dim() != 1 || ids.size(0) != n) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, " must be a 1-D tensor of ", n, " class ids, got ",
-                     ids.defined() ? Shape(ids) : std::string("undefined")));
+                     ShapeText(ids)));
   }
   if (at::isFloatingType(ids.scalar_type()) || ids.scalar_type() == at::kBool) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -48,8 +41,7 @@ absl::StatusOr<at::Tensor> CheckedClassIds(const at::Tensor& ids, int64_t n,
 absl::Status CheckLogits(const at::Tensor& logits) {
   if (!logits.defined() || logits.dim() != 2 || logits.size(1) < 1) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "logits must be [N, C] with C >= 1, got ",
-        logits.defined() ? Shape(logits) : std::string("undefined")));
+        "logits must be [N, C] with C >= 1, got ", ShapeText(logits)));
   }
   return absl::OkStatus();
 }

@@ -38,9 +38,8 @@ absl::StatusOr<std::unique_ptr<BackboneTeacher>> BackboneTeacher::Create(
                       Backbone::Registry::Global().Create(spec, config));
   std::shared_ptr<Backbone> shared(std::move(backbone));
   if (!source.empty()) {
-    KD_RETURN_IF_ERROR(
-        WithPrefix(absl::StrCat("teacher '", spec, "': "),
-                   LoadStateDict(*shared, weights, source)));
+    KD_RETURN_IF_ERROR(WithPrefix(absl::StrCat("teacher '", spec, "': "),
+                                  LoadStateDict(*shared, weights, source)));
   }
   std::string description = source.empty()
                                 ? absl::StrCat(spec, " (random init)")

@@ -129,10 +129,10 @@ absl::StatusOr<TeacherCacheInfo> BuildTeacherCache(
     while (status.ok()) {
       absl::StatusOr<std::optional<Batch>> next = loader.Next();
       if (!next.ok()) {
-        status = WithPrefix(absl::StrCat("teacher cache ", path,
-                                         ": loader failed in view ", view,
-                                         ": "),
-                            next.status());
+        status =
+            WithPrefix(absl::StrCat("teacher cache ", path,
+                                    ": loader failed in view ", view, ": "),
+                       next.status());
         break;
       }
       if (!next->has_value()) break;

@@ -23,9 +23,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "kd/teacher/teacher.h"
 #include "kd/data/loader.h"
 #include "kd/data/transforms.h"
+#include "kd/teacher/teacher.h"
 
 namespace kd {
 

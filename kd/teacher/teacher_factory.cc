@@ -25,9 +25,8 @@ absl::StatusOr<TeacherSpec> ParseTeacherSpec(absl::string_view text) {
     spec.kind = kind;
     spec.target = std::string(text.substr(prefix.size()));
     if (spec.target.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("teacher '", prefix, "': give a path, ", prefix,
-                       "<file>"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "teacher '", prefix, "': give a path, ", prefix, "<file>"));
     }
     return spec;
   }
@@ -60,9 +59,9 @@ absl::StatusOr<std::unique_ptr<Teacher>> CreateTeacher(
       return std::unique_ptr<Teacher>(std::move(teacher));
     }
     case TeacherKind::kCache: {
-      KD_ASSIGN_OR_RETURN(std::unique_ptr<CachedTeacher> teacher,
-                          CachedTeacher::Open(spec.target, spec.cache,
-                                              spec.seed));
+      KD_ASSIGN_OR_RETURN(
+          std::unique_ptr<CachedTeacher> teacher,
+          CachedTeacher::Open(spec.target, spec.cache, spec.seed));
       return std::unique_ptr<Teacher>(std::move(teacher));
     }
     case TeacherKind::kBackbone:
@@ -71,11 +70,10 @@ absl::StatusOr<std::unique_ptr<Teacher>> CreateTeacher(
   BackboneConfig config;
   config.num_classes = spec.num_classes;
   config.in_channels = spec.in_channels;
-  KD_ASSIGN_OR_RETURN(std::unique_ptr<BackboneTeacher> teacher,
-                      BackboneTeacher::Create(spec.target, config,
-                                              spec.checkpoint,
-                                              /*trainable=*/false,
-                                              spec.input_size));
+  KD_ASSIGN_OR_RETURN(
+      std::unique_ptr<BackboneTeacher> teacher,
+      BackboneTeacher::Create(spec.target, config, spec.checkpoint,
+                              /*trainable=*/false, spec.input_size));
   return std::unique_ptr<Teacher>(std::move(teacher));
 }
 

@@ -79,8 +79,8 @@ absl::StatusOr<LoadedTeacher> LoadTeacher(const TeacherSpec& spec) {
                               ? head.at(prefix + "embed.weight").size(0)
                               : spec.embed_dim;
     loaded.head = EmbeddingHead(feature_dim, width, spec.num_classes);
-    KD_RETURN_IF_ERROR(LoadModuleState(head, prefix, spec.head_checkpoint,
-                                       loaded.head.get()));
+    KD_RETURN_IF_ERROR(
+        LoadModuleState(head, prefix, spec.head_checkpoint, loaded.head.get()));
     loaded.head_loaded = true;
     loaded.head_source = spec.head_checkpoint;
   } else if (!loaded.head) {

@@ -68,7 +68,9 @@ absl::StatusOr<std::unique_ptr<TorchScriptTeacher>> TorchScriptTeacher::Load(
   return teacher;
 }
 
-void TorchScriptTeacher::To(const torch::Device& device) { module_->to(device); }
+void TorchScriptTeacher::To(const torch::Device& device) {
+  module_->to(device);
+}
 
 absl::StatusOr<torch::Tensor> TorchScriptTeacher::Run(
     const torch::Tensor& images) {
@@ -113,12 +115,12 @@ absl::StatusOr<BackboneOutput> TorchScriptTeacher::Forward(
       images.size(1) != options_.in_channels ||
       images.size(2) != options_.input_size ||
       images.size(3) != options_.input_size) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "torchscript teacher ", path_, ": expected images [B, ",
-        options_.in_channels, ", ", options_.input_size, ", ",
-        options_.input_size, "], got ",
-        images.defined() ? ShapeText(images) : "none",
-        " (resize the teacher view to the teacher's input size)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("torchscript teacher ", path_, ": expected images [B, ",
+                     options_.in_channels, ", ", options_.input_size, ", ",
+                     options_.input_size, "], got ",
+                     images.defined() ? ShapeText(images) : "none",
+                     " (resize the teacher view to the teacher's input size)"));
   }
   module_->eval();
   BackboneOutput out;

@@ -53,7 +53,8 @@ absl::Status EpochStats::Add(const StepResult& step) {
   seen_ += b;
   total_sum_ += step.total * b;
   if (term_sums_.empty()) {
-    for (const auto& [name, value] : step.terms) term_sums_.emplace_back(name, 0);
+    for (const auto& [name, value] : step.terms)
+      term_sums_.emplace_back(name, 0);
   }
   for (size_t i = 0; i < step.terms.size() && i < term_sums_.size(); ++i) {
     term_sums_[i].second += step.terms[i].second * b;
@@ -99,8 +100,9 @@ EpochRecord EpochStats::Record(int64_t epoch, const After& after) const {
   record.values.emplace_back("test_top1", after.eval.top1);
   record.values.emplace_back("test_top5", after.eval.top5);
   record.values.emplace_back("best_top1", after.best_top1);
-  record.values.emplace_back(
-      "images_per_s", after.train_seconds > 0 ? seen_ / after.train_seconds : 0);
+  record.values.emplace_back("images_per_s", after.train_seconds > 0
+                                                 ? seen_ / after.train_seconds
+                                                 : 0);
   record.values.emplace_back("epoch_seconds", after.train_seconds);
   return record;
 }

@@ -58,11 +58,11 @@ class EpochStats {
 
   // What happened after the epoch's steps.
   struct After {
-    double lr = 0;              // at the epoch's first step
-    double teacher_top1 = -1;   // teacher head on the evaluation split
-    EvalResult eval;            // the trained network on it
-    double best_top1 = 0;       // best evaluation top-1 so far
-    double train_seconds = 0;   // wall time of the steps
+    double lr = 0;             // at the epoch's first step
+    double teacher_top1 = -1;  // teacher head on the evaluation split
+    EvalResult eval;           // the trained network on it
+    double best_top1 = 0;      // best evaluation top-1 so far
+    double train_seconds = 0;  // wall time of the steps
   };
   // The record, in the column order of metrics.csv: lr, train_loss,
   // train_<term>..., train_top1, [train_teacher_head_ce], [train_teacher_top1,

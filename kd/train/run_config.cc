@@ -68,7 +68,9 @@ std::string ValueText(const T& v) {
   return absl::StrCat(v);
 }
 std::string ValueText(bool v) { return v ? "true" : "false"; }
-std::string ValueText(const std::string& v) { return absl::StrCat("'", v, "'"); }
+std::string ValueText(const std::string& v) {
+  return absl::StrCat("'", v, "'");
+}
 std::string ValueText(TrainMode v) { return TrainModeName(v); }
 std::string ValueText(const IntList& v) { return absl::StrJoin(v, ","); }
 std::string ValueText(const StringList& v) {
@@ -140,11 +142,11 @@ absl::StatusOr<RunConfig> RunConfigFromJson(const nlohmann::json& j) {
     return absl::InvalidArgumentError("run configuration: not a JSON object");
   }
   RunConfig c;
-#define KD_SETTING(type, name, default_value, resume, valid, expected, doc)   \
-  if (j.contains(#name) && !FromJson(j.at(#name), &c.name)) {                 \
-    return absl::InvalidArgumentError(absl::StrCat(                           \
-        "run configuration: '" #name "' is ", j.at(#name).dump(),             \
-        ", not a " #type));                                                   \
+#define KD_SETTING(type, name, default_value, resume, valid, expected, doc)    \
+  if (j.contains(#name) && !FromJson(j.at(#name), &c.name)) {                  \
+    return absl::InvalidArgumentError(                                         \
+        absl::StrCat("run configuration: '" #name "' is ", j.at(#name).dump(), \
+                     ", not a " #type));                                       \
   }
 #include "kd/train/run_settings.inc"
 #undef KD_SETTING
@@ -169,10 +171,10 @@ std::vector<std::string> FingerprintDifferences(
     const bool present =
         checkpoint.is_object() && checkpoint.contains(it.key());
     if (!present || checkpoint.at(it.key()) != it.value()) {
-      differing.push_back(absl::StrCat(
-          "--", it.key(), " (checkpoint ",
-          present ? checkpoint.at(it.key()).dump() : "absent", ", now ",
-          it.value().dump(), ")"));
+      differing.push_back(
+          absl::StrCat("--", it.key(), " (checkpoint ",
+                       present ? checkpoint.at(it.key()).dump() : "absent",
+                       ", now ", it.value().dump(), ")"));
     }
   }
   return differing;

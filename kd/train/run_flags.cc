@@ -93,8 +93,8 @@ void RegisterRunFlags() {
   std::call_once(once, [] {
     FlagValues* current = Current();
     FlagValues* defaults = new FlagValues();
-#define KD_SETTING(T, name, default_value, resume, valid, expected, doc) \
-  new gflags::FlagRegisterer(#name, doc, kRunFlagsSource, &current->name,   \
+#define KD_SETTING(T, name, default_value, resume, valid, expected, doc)  \
+  new gflags::FlagRegisterer(#name, doc, kRunFlagsSource, &current->name, \
                              &defaults->name);
 #include "kd/train/run_settings.inc"
 #undef KD_SETTING
@@ -115,9 +115,9 @@ absl::StatusOr<RunConfig> RunConfigFromFlags(const ParsedCli& cli) {
   const FlagValues& flags = *Current();
   RunConfig config;
 #define KD_SETTING(T, name, default_value, resume, valid, expected, doc) \
-  if (absl::Status s = FromFlag(#name, cli, flags.name, &config.name);      \
-      !s.ok()) {                                                            \
-    return s;                                                               \
+  if (absl::Status s = FromFlag(#name, cli, flags.name, &config.name);   \
+      !s.ok()) {                                                         \
+    return s;                                                            \
   }
 #include "kd/train/run_settings.inc"
 #undef KD_SETTING

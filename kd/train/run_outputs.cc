@@ -68,8 +68,7 @@ absl::Status WriteSummary(const TrainingRun& run, const RunResult& result) {
   summary["best_epoch"] = result.best_epoch;
   summary["teacher_top1"] = result.teacher_top1;
   summary["seconds"] = result.seconds;
-  return WriteFileAtomically(run.Path("summary.json"),
-                             summary.dump(2) + "\n");
+  return WriteFileAtomically(run.Path("summary.json"), summary.dump(2) + "\n");
 }
 
 }  // namespace kd

@@ -19,7 +19,8 @@ namespace {
 
 absl::Status CheckFileFlag(const char* flag, const std::string& path) {
   if (path.empty() || PathExists(path)) return absl::OkStatus();
-  return absl::NotFoundError(absl::StrCat("--", flag, ": no such file: ", path));
+  return absl::NotFoundError(
+      absl::StrCat("--", flag, ": no such file: ", path));
 }
 
 absl::Status SetUpData(TrainingRun& run) {
@@ -32,10 +33,9 @@ absl::Status SetUpData(TrainingRun& run) {
       OpenDataset({c.dataset, c.data_dir, c.eval_split, c.eval_subset, {}}));
   run.num_classes = run.train_set->num_classes();
   if (run.eval_set->num_classes() != run.num_classes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("data set ", c.dataset, ": train split has ",
-                     run.num_classes, " classes, '", c.eval_split, "' has ",
-                     run.eval_set->num_classes()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "data set ", c.dataset, ": train split has ", run.num_classes,
+        " classes, '", c.eval_split, "' has ", run.eval_set->num_classes()));
   }
   KD_ASSIGN_OR_RETURN(const int side, ImageSide(*run.train_set));
   run.input_size = ResolvedInputSize(side, c.input_size);
@@ -91,11 +91,13 @@ absl::Status SetUpLosses(TrainingRun& run) {
   context.num_classes = run.num_classes;
   context.dataset_size = run.train_set->size();
   KD_ASSIGN_OR_RETURN(context.dataset_labels, DatasetLabels(*run.train_set));
-  LossInputSet available = {
-      LossInput::kStudentEmbedding,  LossInput::kStudentLogits,
-      LossInput::kStudentPooled,     LossInput::kStudentStageMaps,
-      LossInput::kStudentPreactMaps, LossInput::kLabels,
-      LossInput::kIndices};
+  LossInputSet available = {LossInput::kStudentEmbedding,
+                            LossInput::kStudentLogits,
+                            LossInput::kStudentPooled,
+                            LossInput::kStudentStageMaps,
+                            LossInput::kStudentPreactMaps,
+                            LossInput::kLabels,
+                            LossInput::kIndices};
   std::string lacking = "--mode=teacher trains one network, without a teacher";
   if (run.teacher) {
     const Teacher& teacher = run.teacher->teacher();
@@ -149,8 +151,8 @@ absl::Status SetUpLoaders(TrainingRun& run) {
   train.drop_last = false;
   train.num_workers = static_cast<int>(c.loader_workers);
   train.seed = c.seed;
-  KD_ASSIGN_OR_RETURN(train.student_view, MakeView(side, run.input_size,
-                                                   c.augment, c.normalize));
+  KD_ASSIGN_OR_RETURN(train.student_view,
+                      MakeView(side, run.input_size, c.augment, c.normalize));
   LoaderOptions eval = train;
   eval.shuffle = false;
   KD_ASSIGN_OR_RETURN(eval.student_view,
@@ -161,9 +163,9 @@ absl::Status SetUpLoaders(TrainingRun& run) {
       KD_ASSIGN_OR_RETURN(train.teacher_view,
                           TeacherView(side, run.input_size, c.augment,
                                       c.normalize, teacher_size));
-      KD_ASSIGN_OR_RETURN(eval.teacher_view,
-                          TeacherView(side, run.input_size, false, c.normalize,
-                                      teacher_size));
+      KD_ASSIGN_OR_RETURN(
+          eval.teacher_view,
+          TeacherView(side, run.input_size, false, c.normalize, teacher_size));
     } else if (c.independent_teacher_view && c.augment) {
       train.teacher_view = train.student_view;
     }
@@ -202,8 +204,7 @@ absl::StatusOr<std::unique_ptr<TrainingRun>> SetUpRun(const RunConfig& config) {
     }
     run->device = torch::Device(config.device);
   }
-  torch::set_num_threads(
-      ThreadCountFromFlag(static_cast<int>(config.threads)));
+  torch::set_num_threads(ThreadCountFromFlag(static_cast<int>(config.threads)));
   KD_RETURN_IF_ERROR(
       CheckFileFlag("teacher_checkpoint", config.teacher_checkpoint));
   KD_RETURN_IF_ERROR(

@@ -31,8 +31,7 @@ TensorMap RunState(const TrainingRun& run, const RunProgress& progress) {
   state["meta.best_epoch"] = ScalarI64(progress.best_epoch);
   state["meta.teacher_top1"] = ScalarF64(progress.teacher_top1);
   state["meta.seed"] = ScalarI64(static_cast<int64_t>(run.config.seed));
-  state["meta.config"] =
-      StringTensor(ResumeFingerprint(run.config).dump());
+  state["meta.config"] = StringTensor(ResumeFingerprint(run.config).dump());
   {
     auto gen = at::detail::getDefaultCPUGenerator();
     std::lock_guard<std::mutex> lock(gen.mutex());
@@ -63,8 +62,8 @@ absl::StatusOr<RunProgress> RestoreRunState(const std::string& path,
       LoadModuleState(state, "model.head.", path, run->model.head.get()));
   KD_RETURN_IF_ERROR(
       LoadModuleState(state, "losses.", path, run->losses.get()));
-  KD_RETURN_IF_ERROR(LoadSgdState(state, "opt.", path, *run->trainable,
-                                  run->optimizer.get()));
+  KD_RETURN_IF_ERROR(
+      LoadSgdState(state, "opt.", path, *run->trainable, run->optimizer.get()));
   if (run->teacher) KD_RETURN_IF_ERROR(run->teacher->LoadState(state, path));
   RunProgress progress;
   progress.epochs_done = state.at("meta.epoch").item<int64_t>();

@@ -18,9 +18,9 @@ namespace kd {
 // What a run has achieved so far.
 struct RunProgress {
   int64_t epochs_done = 0;
-  double best_top1 = -1;  // best evaluation top-1 (%), -1 before any
-  int64_t best_epoch = 0;     // 1-based
-  double teacher_top1 = -1;   // the teacher head's (%), -1: not measured
+  double best_top1 = -1;     // best evaluation top-1 (%), -1 before any
+  int64_t best_epoch = 0;    // 1-based
+  double teacher_top1 = -1;  // the teacher head's (%), -1: not measured
 };
 
 // The whole state as named tensors: "model.*", "losses.*", "opt.*",

@@ -51,8 +51,8 @@ absl::StatusOr<std::unique_ptr<TeacherSide>> TeacherSide::Create(
   // The reference: the teacher head's own SGD, lr 0.01, no decay.
   torch::optim::SGDOptions options(config.teacher_head_lr);
   options.momentum(config.momentum).weight_decay(0);
-  side->head_optimizer_ = std::make_unique<torch::optim::SGD>(
-      side->head_->parameters(), options);
+  side->head_optimizer_ =
+      std::make_unique<torch::optim::SGD>(side->head_->parameters(), options);
   return side;
 }
 
@@ -161,7 +161,8 @@ absl::StatusOr<double> TeacherSide::EvaluateHead(DataLoader& loader) {
     inputs.stage_maps = false;
     KD_ASSIGN_OR_RETURN(BackboneOutput out, teacher_->Forward(inputs));
     const torch::Tensor logits = head_->Forward(out.pooled).logits;
-    correct += logits.argmax(1).eq(batch->labels.to(device_)).sum().item<int64_t>();
+    correct +=
+        logits.argmax(1).eq(batch->labels.to(device_)).sum().item<int64_t>();
     count += batch->labels.size(0);
   }
   return count > 0 ? 100.0 * correct / count : 0.0;
@@ -185,8 +186,8 @@ std::string TeacherSide::Describe(double top1) const {
   if (!head_source_.empty()) {
     head = "from " + head_source_;
   } else {
-    head = head_trains_alongside() ? "fresh, trained alongside"
-                                   : "trained first";
+    head =
+        head_trains_alongside() ? "fresh, trained alongside" : "trained first";
   }
   std::string accuracy;
   if (top1 >= 0) {

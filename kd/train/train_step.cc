@@ -35,10 +35,9 @@ absl::StatusOr<StepResult> TrainStep(TrainingRun& run, const Batch& batch) {
   if (run.teacher) {
     KD_ASSIGN_OR_RETURN(
         teacher,
-        run.teacher->Forward(
-            batch, labels,
-            ReadsAny(reads, {LossInput::kTeacherStageMaps,
-                             LossInput::kTeacherPreactMaps})));
+        run.teacher->Forward(batch, labels,
+                             ReadsAny(reads, {LossInput::kTeacherStageMaps,
+                                              LossInput::kTeacherPreactMaps})));
     inputs.teacher_embed = teacher.head.embedding;
     inputs.teacher_logits = teacher.head.logits;
     if (ReadsAny(reads,

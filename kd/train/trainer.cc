@@ -23,8 +23,7 @@ namespace kd {
 namespace {
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       start)
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
       .count();
 }
 
@@ -46,9 +45,8 @@ absl::Status CheckOutDir(const RunConfig& config) {
 
 // One step of the epoch loop, accounted in `stats` and shown by `bar`; false
 // when the loader has no batch left.
-absl::StatusOr<bool> TrainOneStep(TrainingRun& run, int64_t epoch,
-                                  int64_t step, EpochStats& stats,
-                                  ProgressReporter& bar) {
+absl::StatusOr<bool> TrainOneStep(TrainingRun& run, int64_t epoch, int64_t step,
+                                  EpochStats& stats, ProgressReporter& bar) {
   KD_ASSIGN_OR_RETURN(std::optional<Batch> batch, run.train_loader->Next());
   if (!batch) return false;
   run.SetLr(run.schedule->At(epoch, step, run.steps_per_epoch));
@@ -113,9 +111,9 @@ absl::StatusOr<RunResult> Trainer::Run() {
             << torch::get_num_threads() << " threads";
   if (run.teacher) {
     if (progress.epochs_done == 0) {
-      KD_ASSIGN_OR_RETURN(progress.teacher_top1,
-                          run.teacher->Prepare(*run.train_loader,
-                                               *run.eval_loader));
+      KD_ASSIGN_OR_RETURN(
+          progress.teacher_top1,
+          run.teacher->Prepare(*run.train_loader, *run.eval_loader));
     }
     LOG(INFO) << run.teacher->Describe(progress.teacher_top1);
     std::fprintf(stderr, "teacher accuracy at start: %s\n",
@@ -152,9 +150,8 @@ absl::StatusOr<RunResult> Trainer::Run() {
     EpochStats::After after;
     after.train_seconds = SecondsSince(e0);
     after.lr = run.schedule->At(epoch, 0, steps);
-    KD_ASSIGN_OR_RETURN(last_eval, EvaluateClassifier(run.model,
-                                                      *run.eval_loader,
-                                                      run.device));
+    KD_ASSIGN_OR_RETURN(
+        last_eval, EvaluateClassifier(run.model, *run.eval_loader, run.device));
     if (run.teacher && run.teacher->head_trains_alongside()) {
       KD_ASSIGN_OR_RETURN(progress.teacher_top1,
                           run.teacher->EvaluateHead(*run.eval_loader));
@@ -201,16 +198,15 @@ absl::StatusOr<RunResult> Trainer::Run() {
     if (epochs_this_process == 0) {
       // Nothing left to train (resumed a finished run): evaluate once.
       result.epochs_done = progress.epochs_done;
-      KD_ASSIGN_OR_RETURN(last_eval, EvaluateClassifier(run.model,
-                                                        *run.eval_loader,
-                                                        run.device));
+      KD_ASSIGN_OR_RETURN(
+          last_eval,
+          EvaluateClassifier(run.model, *run.eval_loader, run.device));
     }
     KD_RETURN_IF_ERROR(WriteNetworkFiles(run, "final"));
     absl::StatusOr<std::vector<EpochRecord>> records =
         state_->metrics->ReadAll();
-    const absl::Status curves = records.ok()
-                                    ? WriteLearningCurve(run, *records)
-                                    : records.status();
+    const absl::Status curves =
+        records.ok() ? WriteLearningCurve(run, *records) : records.status();
     if (!curves.ok()) LOG(WARNING) << "learning curve: " << curves.message();
   }
   result.last_top1 = last_eval.top1;

@@ -227,7 +227,7 @@ TEST_F(StateDictTest, UnreadableFilesAreClearErrors) {
 TEST_F(StateDictTest, TensorMapRoundTrip) {
   const std::string path = TmpDir() + "/dict.pt";
   const TensorMap written = {{"a", torch::arange(6).view({2, 3})},
-                              {"b", torch::ones({1}, torch::kDouble)}};
+                             {"b", torch::ones({1}, torch::kDouble)}};
   ASSERT_TRUE(SaveTensorMap(path, written).ok());
   absl::StatusOr<TensorMap> read = LoadTensorMap(path);
   ASSERT_TRUE(read.ok()) << read.status();

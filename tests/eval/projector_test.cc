@@ -1,4 +1,4 @@
-// Projector TSVs, t-SNE CSV and atomic writes: exact file contents.
+// Projector TSVs and t-SNE CSV: exact file contents.
 #include "kd/eval/projector.h"
 
 #include <sys/stat.h>
@@ -9,7 +9,6 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "kd/base/files.h"
 
 namespace kd {
 namespace eval {
@@ -74,25 +73,6 @@ TEST(TsneCsvTest, ExactContentsWithQuoting) {
   ASSERT_TRUE(WriteTsneCsv(path, {{1, 2}}, {5}, {}).ok());
   EXPECT_EQ(Read(path), "x,y,label\n1,2,5\n");
   EXPECT_FALSE(WriteTsneCsv(path, {}, {}, {}).ok());
-}
-
-TEST(AtomicFileTest, ReplacesAndLeavesNoTemporaries) {
-  const std::string dir = TempPath("atomic");
-  mkdir(dir.c_str(), 0755);
-  const std::string path = dir + "/f.txt";
-  ASSERT_TRUE(WriteFileAtomically(path, "first").ok());
-  ASSERT_TRUE(WriteFileAtomically(path, "second").ok());
-  EXPECT_EQ(Read(path), "second");
-  int entries = 0;
-  std::unique_ptr<FILE, int (*)(FILE*)> ls(popen(("ls -A " + dir).c_str(), "r"),
-                                           pclose);
-  char line[256];
-  while (fgets(line, sizeof line, ls.get())) ++entries;
-  EXPECT_EQ(entries, 1);
-  const absl::Status missing = WriteFileAtomically(dir + "/no/such/f", "x");
-  EXPECT_EQ(missing.code(), absl::StatusCode::kUnavailable);
-  EXPECT_THAT(missing.message(), HasSubstr("no/such/f"));
-  EXPECT_THAT(missing.message(), HasSubstr("No such file or directory"));
 }
 
 }  // namespace

@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "kd/teacher/teacher_factory.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "kd/teacher/teacher_factory.h"
 
 namespace kd {
 namespace {

@@ -220,8 +220,7 @@ TEST(CreateTeacherTest, SpecsChooseTheKindOfTeacher) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(CreateFromText("cache:", checkpoint).status().code(),
             absl::StatusCode::kInvalidArgument);
-  const absl::Status unknown =
-      CreateFromText("resnet33", checkpoint).status();
+  const absl::Status unknown = CreateFromText("resnet33", checkpoint).status();
   EXPECT_EQ(unknown.code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(unknown.message(), HasSubstr("resnet32"));
 }

@@ -65,16 +65,25 @@ assert len(rows(a)) == 2
 print("resumed == unbroken:", len(torch.load(f"{a}/checkpoint.pt")), "tensors")
 PYEOF
 
-# The PyTorch form: a plain dict of tensors with the reference names.
-"$PY" - "$TMP/straight" <<'PYEOF' || fail "PyTorch-form student"
+# The PyTorch form: a plain dict of tensors with the reference names. The
+# recipe of docs/training.md and docs/backbones.md: torch.load, then
+# load_state_dict(strict=True) into RepDistiller's definition.
+REFERENCE="${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/backbones/testdata"
+"$PY" - "$TMP/straight" "$REFERENCE" <<'PYEOF' || fail "PyTorch-form student"
 import sys, torch
-d = sys.argv[1]
+d, reference = sys.argv[1:]
+sys.path.insert(0, reference)
+import reference_models
 sd = torch.load(f"{d}/student_final.pt")
 assert isinstance(sd, dict) and "conv1.weight" in sd, list(sd)[:5]
 assert all(isinstance(v, torch.Tensor) for v in sd.values())
+net = reference_models.build("resnet8", 10)
+net.load_state_dict(sd, strict=True)
 head = torch.load(f"{d}/student_head_final.pt")
 assert set(head) == {"embed.weight", "embed.bias", "classifier.weight", "classifier.bias"}, set(head)
-print("student_final.pt:", len(sd), "tensors")
+embed = torch.nn.Linear(head["embed.weight"].shape[1], head["embed.weight"].shape[0])
+embed.load_state_dict({"weight": head["embed.weight"], "bias": head["embed.bias"]}, strict=True)
+print("student_final.pt:", len(sd), "tensors, loaded strictly into the reference resnet8")
 PYEOF
 
 "$BIN/evaluate" --checkpoint="$TMP/straight/best.pt" --data_dir="$FMNIST" \

@@ -142,9 +142,7 @@ class TestNanLoss : public Loss {
     return std::unique_ptr<Loss>(new TestNanLoss(options.GetInt("after")));
   }
   explicit TestNanLoss(int64_t after) : after_(after) {}
-  LossInputSet reads() const override {
-    return {LossInput::kStudentEmbedding};
-  }
+  LossInputSet reads() const override { return {LossInput::kStudentEmbedding}; }
   absl::StatusOr<LossValue> Compute(const LossInputs& inputs) override {
     // The total stays finite; the part "boom" turns NaN.
     const torch::Tensor total = inputs.student_embed.sum() * 0;

@@ -10,10 +10,11 @@
 #include <cstdlib>
 #include <string>
 
+#include "backbones/state_dict.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "backbones/state_dict.h"
 #include "kd/train/metrics_log.h"
+#include "tests/backbones/zoo_test_util.h"
 #include "tests/train/test_plugins.h"
 
 namespace kd {
@@ -121,7 +122,7 @@ TEST(TrainerTest, SameSeedGivesSameWeightsOtherSeedDoesNot) {
   RunConfig b = TeacherConfig(TempDir("seed_b"));
   RunConfig c = TeacherConfig(TempDir("seed_c"));
   a.epochs = b.epochs = c.epochs = 2;
-    a.lr_milestones = b.lr_milestones = c.lr_milestones = {};
+  a.lr_milestones = b.lr_milestones = c.lr_milestones = {};
   c.seed = 8;
   MustRun(a);
   MustRun(b);
@@ -312,6 +313,49 @@ TEST(TrainerTest, TeacherOfAnotherArchitectureIsAClearError) {
   EXPECT_THAT(message, HasSubstr("with another shape: conv1.weight (file [4, "
                                  "3, 3, 3], model [6, 3, 3, 3])"));
   EXPECT_THAT(message, HasSubstr(teacher.out_dir + "/best.pt"));
+}
+
+// The losses' contracts are checked against the run before anything trains:
+// a loss reading teacher inputs without a teacher, or stage maps of a
+// teacher that has none, is a clear error naming the loss and the input.
+TEST(TrainerTest, LossesThatReadWhatTheRunLacksFailAtSetUp) {
+  RunConfig teacher_mode = TeacherConfig(TempDir("contract_teacher_mode"));
+  teacher_mode.loss = {"ce", "kd:T=4"};
+  auto refused = Trainer::Create(teacher_mode);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("--loss: loss 'kd:T=4' reads teacher logits"));
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("without a teacher"));
+
+  RunConfig scripted = TeacherConfig(TempDir("contract_torchscript"));
+  scripted.mode = TrainMode::kSimultaneous;
+  scripted.student = "test_tiny_cnn";
+  scripted.teacher =
+      "torchscript:" +
+      testing::RunfilePath("tests/teacher/testdata/tiny_teacher.pt");
+  scripted.loss = {"ce", "irg:tran_from=1,tran_to=2"};
+  refused = Trainer::Create(scripted);
+  ASSERT_FALSE(refused.ok());
+  const std::string message(refused.status().message());
+  EXPECT_THAT(message, HasSubstr("loss 'irg:tran_from=1,tran_to=2' reads "
+                                 "teacher stage feature maps, which this run "
+                                 "does not provide"));
+  EXPECT_THAT(message, HasSubstr("teacher torchscript:tiny_teacher.pt"));
+  EXPECT_THAT(message, HasSubstr("gives pooled features only"));
+  // A loss that sizes its modules from the teacher's stages says so itself.
+  scripted.loss = {"ce", "fitnet:stage=1"};
+  refused = Trainer::Create(scripted);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("fitnet: stage=1 but the teacher has 0 stages"));
+  // The same teacher serves a loss on embeddings.
+  scripted.loss = {"ce", "ega"};
+  scripted.epochs = 1;
+  scripted.max_steps_per_epoch = 2;
+  scripted.lr_milestones = {};
+  const RunResult result = MustRun(scripted);
+  EXPECT_EQ(result.epochs_done, 1);
 }
 
 TEST(TrainerTest, BadInputFailsAtSetUp) {

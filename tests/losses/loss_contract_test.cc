@@ -1,0 +1,173 @@
+// Every loss's contract (Loss::reads()) is what its Compute really needs:
+// given only the inputs it declares it computes a finite value, and without
+// any one of them it fails. The trainer relies on this to check a run before
+// its first step and to compute only what some loss reads. Option-dependent
+// contracts (fitnet's stage, irg's transformation term, ega's own
+// embeddings, crd's input and sampling) are covered by the specs below; a
+// loss registered without a case here fails the test.
+#include <ATen/ATen.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "kd/options.h"
+#include "losses/loss.h"
+
+namespace kd {
+namespace {
+
+const std::vector<std::string>& Specs() {
+  static const auto* specs = new std::vector<std::string>{
+      "ce",
+      "kd",
+      "pkt",
+      "rkd",
+      "nce",
+      "ccl",
+      "irg",
+      "irg:tran_from=1,tran_to=2",
+      "fitnet",
+      "fitnet:stage=1",
+      "fitnet:stage=2,preact=true",
+      "ega",
+      "ega:embed_dim=5",
+      "crd:nce_k=6",
+      "crd:nce_k=6,input=pooled",
+      "crd:nce_k=6,sampling=uniform",
+  };
+  return *specs;
+}
+
+constexpr int64_t kBatch = 8, kClasses = 4, kDataset = 16;
+
+LossContext Context() {
+  LossContext c;
+  c.student_embed_dim = c.teacher_embed_dim = 6;
+  c.student_feature_dim = 10;
+  c.teacher_feature_dim = 12;
+  c.student_stage_channels = {3, 4, 8};
+  c.teacher_stage_channels = {3, 6, 12};
+  c.student_stage_sizes = c.teacher_stage_sizes = {8, 4, 2};
+  c.num_classes = kClasses;
+  c.dataset_size = kDataset;
+  for (int64_t i = 0; i < kDataset; ++i)
+    c.dataset_labels.push_back(i % kClasses);
+  return c;
+}
+
+BackboneOutput Output(const std::vector<int64_t>& channels, int64_t pooled) {
+  BackboneOutput out;
+  const std::vector<int64_t> sizes = {8, 4, 2};
+  for (size_t s = 0; s < channels.size(); ++s) {
+    out.stage_features.push_back(
+        at::randn({kBatch, channels[s], sizes[s], sizes[s]}).relu());
+    out.preact_stage_features.push_back(
+        at::randn({kBatch, channels[s], sizes[s], sizes[s]}));
+  }
+  out.pooled = at::randn({kBatch, pooled});
+  out.logits = at::randn({kBatch, kClasses});
+  return out;
+}
+
+// The inputs of a batch holding exactly `inputs` (the backbone outputs are
+// copies trimmed to the declared parts).
+struct Batch {
+  Batch(const LossInputSet& inputs, const BackboneOutput& student,
+        const BackboneOutput& teacher) {
+    auto keep = [&](LossInput input, const at::Tensor& t) {
+      return inputs.contains(input) ? t : at::Tensor();
+    };
+    at::manual_seed(7);
+    in.student_embed =
+        keep(LossInput::kStudentEmbedding, at::randn({kBatch, 6}));
+    in.teacher_embed =
+        keep(LossInput::kTeacherEmbedding, at::randn({kBatch, 6}));
+    in.student_logits =
+        keep(LossInput::kStudentLogits, at::randn({kBatch, kClasses}));
+    in.teacher_logits =
+        keep(LossInput::kTeacherLogits, at::randn({kBatch, kClasses}));
+    in.labels = keep(LossInput::kLabels, at::arange(kBatch) % kClasses);
+    in.indices = keep(LossInput::kIndices, at::arange(kBatch));
+    student_ =
+        Trim(student, inputs, LossInput::kStudentPooled,
+             LossInput::kStudentStageMaps, LossInput::kStudentPreactMaps);
+    teacher_ =
+        Trim(teacher, inputs, LossInput::kTeacherPooled,
+             LossInput::kTeacherStageMaps, LossInput::kTeacherPreactMaps);
+    in.student = &student_;
+    in.teacher = &teacher_;
+  }
+  static BackboneOutput Trim(const BackboneOutput& full,
+                             const LossInputSet& inputs, LossInput pooled,
+                             LossInput maps, LossInput preact) {
+    BackboneOutput out;
+    if (inputs.contains(pooled)) out.pooled = full.pooled;
+    if (inputs.contains(maps)) out.stage_features = full.stage_features;
+    if (inputs.contains(preact)) {
+      out.preact_stage_features = full.preact_stage_features;
+    }
+    return out;
+  }
+  LossInputs in;
+
+ private:
+  BackboneOutput student_, teacher_;
+};
+
+LossInputSet Without(const LossInputSet& inputs, LossInput removed) {
+  LossInputSet out;
+  for (int i = 0; i <= static_cast<int>(LossInput::kIndices); ++i) {
+    const LossInput input = static_cast<LossInput>(i);
+    if (inputs.contains(input) && input != removed) out.Add(input);
+  }
+  return out;
+}
+
+TEST(LossContractTest, EveryLossComputesFromItsDeclaredInputsAlone) {
+  const BackboneOutput student = Output({3, 4, 8}, 10);
+  const BackboneOutput teacher = Output({3, 6, 12}, 12);
+  std::set<std::string> covered;
+  for (const std::string& text : Specs()) {
+    SCOPED_TRACE(text);
+    absl::StatusOr<PluginSpec> spec = ParsePluginSpec(text);
+    ASSERT_TRUE(spec.ok());
+    covered.insert(spec->name);
+    absl::StatusOr<std::unique_ptr<Loss>> loss =
+        Loss::Registry::Global().Create(*spec, Context());
+    ASSERT_TRUE(loss.ok()) << loss.status();
+    const LossInputSet reads = (*loss)->reads();
+    EXPECT_FALSE(reads.MissingFrom({}).empty()) << "reads nothing";
+    Batch declared(reads, student, teacher);
+    absl::StatusOr<LossValue> value = (*loss)->Compute(declared.in);
+    ASSERT_TRUE(value.ok()) << value.status();
+    EXPECT_TRUE(std::isfinite(value->total.item<double>()));
+    for (LossInput input : reads.MissingFrom({})) {
+      SCOPED_TRACE(LossInputName(input));
+      Batch lacking(Without(reads, input), student, teacher);
+      EXPECT_FALSE((*loss)->Compute(lacking.in).ok());
+    }
+  }
+  for (const std::string& name : Loss::Registry::Global().Names()) {
+    EXPECT_TRUE(covered.count(name)) << "no contract case for loss " << name;
+  }
+}
+
+TEST(LossContractTest, InputSetsAndNames) {
+  LossInputSet set = {LossInput::kLabels, LossInput::kTeacherStageMaps};
+  EXPECT_TRUE(set.contains(LossInput::kLabels));
+  EXPECT_FALSE(set.contains(LossInput::kIndices));
+  EXPECT_EQ(set.MissingFrom({LossInput::kLabels}),
+            std::vector<LossInput>{LossInput::kTeacherStageMaps});
+  set.Add(LossInputSet{LossInput::kIndices});
+  EXPECT_TRUE(set.contains(LossInput::kIndices));
+  EXPECT_EQ(set, (LossInputSet{LossInput::kIndices, LossInput::kLabels,
+                               LossInput::kTeacherStageMaps}));
+  EXPECT_STREQ(LossInputName(LossInput::kTeacherStageMaps),
+               "teacher stage feature maps");
+}
+
+}  // namespace
+}  // namespace kd
