@@ -64,10 +64,12 @@ for t in "${TARGETS[@]}"; do
     dict=(-dict="tests/data/fuzz/dict/$t.dict")
   echo "fuzz: $t for ${SECONDS_PER_TARGET}s (log: $dir/fuzz.log)"
   start=$(date +%s)
-  "$BIN/${t}_libfuzzer" -max_total_time="$SECONDS_PER_TARGET" \
-    -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10 \
-    -print_final_stats=1 -artifact_prefix="$dir/" "${dict[@]}" \
-    "${corpora[@]}" >"$dir/fuzz.log" 2>&1
+  # timeout: a backstop in case libFuzzer itself stops responding.
+  timeout --kill-after=30 $((SECONDS_PER_TARGET + 120)) \
+    "$BIN/${t}_libfuzzer" -max_total_time="$SECONDS_PER_TARGET" \
+      -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10 \
+      -keep_seed=1 -print_final_stats=1 -artifact_prefix="$dir/" "${dict[@]}" \
+      "${corpora[@]}" >"$dir/fuzz.log" 2>&1
   rc=$?
   secs=$(($(date +%s) - start))
   # The last status line: "#<runs> DONE cov: <n> ft: <n> corp: ..."
