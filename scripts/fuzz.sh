@@ -96,5 +96,5 @@ for t in "${TARGETS[@]}"; do
   fi
 done
 echo "$passed $failed" >"$OUT/summary"
-echo "fuzz: $passed of ${#TARGETS[@]} targets passed"
+echo "fuzz: $passed of ${#TARGETS[@]} targets passed (${SECONDS}s with the build)"
 [ $failed -eq 0 ]

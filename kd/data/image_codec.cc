@@ -57,8 +57,8 @@ struct PngError {
 // libpng inflates the image data row by row into buffers sized by the
 // header, but after the last row it inflates whatever compressed data is
 // left (into a small buffer, so without memory cost) just to find the
-// stream's end: up to ~1000x the input in CPU time. The input stops that:
-// a valid stream ends a few bytes after the last row.
+// stream's end: up to ~1000x the input in CPU time. PngRead stops that: a
+// valid stream ends a few bytes after the last row.
 constexpr size_t kMaxIdatBytesAfterImage = 4096;
 constexpr png_uint_32 kIdat = 0x49444154;  // "IDAT"
 
@@ -133,10 +133,10 @@ bool PngReadHeader(png_structp png, png_infop info, PngInput* input,
   png_set_read_fn(png, input, &PngRead);
   png_set_user_limits(png, max_dimension, max_dimension);
   // The memory bound: libpng inflates the image data row by row into
-  // buffers sized by the header (and refuses an IDAT chunk longer than the
-  // header allows), then skips the rest. Ancillary chunks (text, ICC
-  // profiles, ...: all but tRNS) are skipped unread, so no chunk is
-  // decompressed or buffered whole; the caps are a backstop.
+  // buffers sized by the header, reading IDAT data in 8 KiB pieces whatever
+  // a chunk's length field says. Ancillary chunks (text, ICC profiles, ...:
+  // all but tRNS) are skipped unread, so no chunk is decompressed or
+  // buffered whole; the caps are a backstop.
   png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, nullptr, -1);
   png_set_chunk_malloc_max(png, 1 << 20);
   png_set_chunk_cache_max(png, 128);
@@ -164,7 +164,7 @@ bool PngSetRgb8(png_structp png, png_infop info) {
 }
 
 // Decodes the image into `rows` and reads the chunks after it up to IEND
-// (checking their CRCs, as for every chunk).
+// (a CRC error in a critical chunk is an error, as before the image).
 bool PngReadRows(png_structp png, png_bytepp rows) {
   if (setjmp(png_jmpbuf(png))) return false;
   png_read_image(png, rows);
