@@ -8,7 +8,10 @@ PACKAGES=(
   bazel-bootstrap bazel-rules-java g++ clang-format
   libtorch-dev libabsl-dev libgflags-dev libgoogle-glog-dev libgtest-dev
   libbenchmark-dev libturbojpeg0-dev libstb-dev libcairo2-dev
-  nlohmann-json3-dev zlib1g-dev
+  nlohmann-json3-dev zlib1g-dev libpng-dev
+  # Fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizer
+  # runtimes, lld, llvm-symbolizer for readable reports.
+  clang-14 libclang-rt-14-dev lld-14 llvm-14
   # libtorch's BLAS: without OpenBLAS it falls back to the reference BLAS,
   # about 30x slower for matrix products.
   libopenblas0-pthread

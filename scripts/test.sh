@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs the dependencies, builds everything and runs the whole test suite.
-# Ends with one line "N passed, N failed" counted from the gtest results.
+# Installs the dependencies, builds everything and runs the whole test suite:
+# the Bazel tests, then 30 s of libFuzzer per parser (scripts/fuzz.sh).
+# Ends with one line "N passed, N failed": the gtest cases plus one entry per
+# fuzz target.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,7 +13,14 @@ bazel build //... || { echo "0 passed, 1 failed"; exit 1; }
 bazel test --nocache_test_results //...
 rc=$?
 
-# Count test cases of this run's targets (bazel-testlogs keeps stale XML).
+# Coverage-guided fuzzing; findings are left under out/fuzz/<target>/.
+fuzz_passed=0 fuzz_failed=1
+bash scripts/fuzz.sh 30 || rc=1
+read -r fuzz_passed fuzz_failed <out/fuzz/summary
+
+# Count test cases of this run's targets (bazel-testlogs keeps stale XML),
+# plus the fuzz targets.
 bazel query 'tests(//...) except attr(tags, "manual", //...)' 2>/dev/null |
-  python3 tools/test_summary.py
+  python3 tools/test_summary.py |
+  awk -v p="$fuzz_passed" -v f="$fuzz_failed" '{ $1 += p; $3 += f; print }'
 exit $rc

@@ -1,17 +1,20 @@
 #include "kd/data/image_codec.h"
 
+#include <png.h>
 #include <turbojpeg.h>
 
 #include <algorithm>
 #include <atomic>
+#include <csetjmp>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "kd/data/file_io.h"
-#include "stb/stb_image.h"
 
 namespace kd {
 namespace data_internal {
@@ -40,6 +43,133 @@ absl::Status CheckDimensions(int64_t width, int64_t height, int64_t max_pixels,
                      max_pixels, " pixels"));
   }
   return absl::OkStatus();
+}
+
+// --- PNG (libpng) ---
+// libpng reports errors by longjmp()ing to the last setjmp(). The Png*
+// functions below each set their own jump point and hold no C++ objects
+// (nothing to destroy is skipped); the error callback copies the message
+// into a fixed buffer first.
+struct PngError {
+  char message[200] = "unknown libpng error";
+};
+
+// libpng inflates the image data row by row into buffers sized by the
+// header, but after the last row it inflates whatever compressed data is
+// left (into a small buffer, so without memory cost) just to find the
+// stream's end: up to ~1000x the input in CPU time. PngRead stops that: a
+// valid stream ends a few bytes after the last row.
+constexpr size_t kMaxIdatBytesAfterImage = 4096;
+constexpr png_uint_32 kIdat = 0x49444154;  // "IDAT"
+
+struct PngInput {
+  const unsigned char* data;
+  size_t size;
+  size_t pos = 0;
+  // Set once the header is read.
+  bool header_read = false;
+  bool interlaced = false;
+  png_uint_32 height = 0;
+  size_t idat_bytes_after_image = 0;
+};
+
+[[noreturn]] void PngOnError(png_structp png, png_const_charp message) {
+  auto* error = static_cast<PngError*>(png_get_error_ptr(png));
+  std::snprintf(error->message, sizeof(error->message), "%s", message);
+  png_longjmp(png, 1);
+}
+
+void PngOnWarning(png_structp, png_const_charp) {}
+
+// True once every row of the image has been decoded (libpng's sequential
+// reader: all 7 passes done, or row `height` reached).
+bool PngImageComplete(png_structp png, const PngInput& input) {
+  return input.interlaced ? png_get_current_pass_number(png) >= 7
+                          : png_get_current_row_number(png) >= input.height;
+}
+
+void PngRead(png_structp png, png_bytep out, size_t n) {
+  auto* input = static_cast<PngInput*>(png_get_io_ptr(png));
+  if (n > input->size - input->pos) {
+    png_error(png, "unexpected end of file");
+  }
+  if (input->header_read && png_get_io_chunk_type(png) == kIdat &&
+      PngImageComplete(png, *input)) {
+    input->idat_bytes_after_image += n;
+    if (input->idat_bytes_after_image > kMaxIdatBytesAfterImage) {
+      png_error(png,
+                "the image data goes on for more than 4096 bytes after the "
+                "last row");
+    }
+  }
+  std::memcpy(out, input->data + input->pos, n);
+  input->pos += n;
+}
+
+// Owns a libpng read struct that reads `bytes` from memory.
+struct PngReader {
+  explicit PngReader(absl::string_view bytes)
+      : input{reinterpret_cast<const unsigned char*>(bytes.data()),
+              bytes.size()} {
+    png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &error, &PngOnError,
+                                 &PngOnWarning);
+    if (png != nullptr) info = png_create_info_struct(png);
+  }
+  ~PngReader() { png_destroy_read_struct(&png, &info, nullptr); }
+  PngReader(const PngReader&) = delete;
+  PngReader& operator=(const PngReader&) = delete;
+
+  PngError error;
+  PngInput input;
+  png_structp png = nullptr;
+  png_infop info = nullptr;
+};
+
+// Reads the chunks up to the image data (IHDR, PLTE, tRNS). Refuses widths
+// and heights above `max_dimension`.
+bool PngReadHeader(png_structp png, png_infop info, PngInput* input,
+                   png_uint_32 max_dimension) {
+  if (setjmp(png_jmpbuf(png))) return false;
+  png_set_read_fn(png, input, &PngRead);
+  png_set_user_limits(png, max_dimension, max_dimension);
+  // The memory bound: libpng inflates the image data row by row into
+  // buffers sized by the header, reading IDAT data in 8 KiB pieces whatever
+  // a chunk's length field says. Ancillary chunks (text, ICC profiles, ...:
+  // all but tRNS) are skipped unread, so no chunk is decompressed or
+  // buffered whole; the caps are a backstop.
+  png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, nullptr, -1);
+  png_set_chunk_malloc_max(png, 1 << 20);
+  png_set_chunk_cache_max(png, 128);
+  png_read_info(png, info);
+  return true;
+}
+
+// Asks for 8-bit RGB rows whatever the file's format, as stb_image's
+// req_comp=3 gave: palette and grey expanded (grey bit depths < 8 scaled to
+// 0..255), 16-bit samples cut to their high byte, alpha (and tRNS) dropped
+// without compositing, gamma and colour chunks ignored, interlacing undone.
+bool PngSetRgb8(png_structp png, png_infop info) {
+  if (setjmp(png_jmpbuf(png))) return false;
+  const png_byte color_type = png_get_color_type(png, info);
+  if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
+  if ((color_type & PNG_COLOR_MASK_COLOR) == 0) {
+    png_set_expand_gray_1_2_4_to_8(png);
+    png_set_gray_to_rgb(png);
+  }
+  png_set_strip_16(png);
+  png_set_strip_alpha(png);
+  png_set_interlace_handling(png);
+  png_read_update_info(png, info);
+  return true;
+}
+
+// Decodes the image into `rows` and reads the chunks after it up to IEND
+// (a CRC error in a critical chunk is an error, as before the image).
+bool PngReadRows(png_structp png, png_bytepp rows) {
+  if (setjmp(png_jmpbuf(png))) return false;
+  png_read_image(png, rows);
+  png_read_end(png, nullptr);
+  return true;
 }
 
 }  // namespace
@@ -93,32 +223,47 @@ absl::StatusOr<Image> DecodePng(absl::string_view bytes, absl::string_view name,
     return absl::DataLossError(absl::StrCat(
         "'", name, "' is not a PNG file (expected the 8-byte PNG signature)"));
   }
-  if (bytes.size() > static_cast<size_t>(INT32_MAX)) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("'", name, "' is too large for the PNG decoder"));
+  PngReader reader(bytes);
+  if (reader.png == nullptr || reader.info == nullptr) {
+    return absl::InternalError("png_create_read_struct failed");
   }
-  auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
-  const int size = static_cast<int>(bytes.size());
-  int width = 0, height = 0, components = 0;
-  if (!stbi_info_from_memory(data, size, &width, &height, &components)) {
+  auto error = [&] {
     return absl::DataLossError(absl::StrCat(
-        "'", name, "' is not a decodable PNG: ", stbi_failure_reason()));
+        "'", name, "' is not a decodable PNG: ", reader.error.message));
+  };
+  // A width or height above max_pixels cannot pass CheckDimensions; libpng's
+  // default limit (1,000,000) would refuse valid one-row images.
+  const png_uint_32 max_dimension = static_cast<png_uint_32>(
+      std::min<int64_t>(std::max<int64_t>(max_pixels, 1), PNG_UINT_31_MAX));
+  if (!PngReadHeader(reader.png, reader.info, &reader.input, max_dimension)) {
+    return error();
   }
+  const int64_t width = png_get_image_width(reader.png, reader.info);
+  const int64_t height = png_get_image_height(reader.png, reader.info);
   absl::Status dims = CheckDimensions(width, height, max_pixels, name, "PNG");
   if (!dims.ok()) return dims;
-  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
-      stbi_load_from_memory(data, size, &width, &height, &components, 3),
-      &stbi_image_free);
-  if (pixels == nullptr) {
-    return absl::DataLossError(absl::StrCat(
-        "'", name, "' is not a decodable PNG: ", stbi_failure_reason()));
+  reader.input.height = static_cast<png_uint_32>(height);
+  reader.input.interlaced =
+      png_get_interlace_type(reader.png, reader.info) != PNG_INTERLACE_NONE;
+  reader.input.header_read = true;
+  if (!PngSetRgb8(reader.png, reader.info)) return error();
+  const size_t row_bytes = static_cast<size_t>(width) * 3;
+  if (png_get_rowbytes(reader.png, reader.info) != row_bytes) {
+    return absl::InternalError(
+        absl::StrCat("'", name, "': PNG rows are ",
+                     png_get_rowbytes(reader.png, reader.info),
+                     " bytes after conversion to RGB, expected ", row_bytes));
   }
   Image image;
-  image.width = width;
-  image.height = height;
+  image.width = static_cast<int>(width);
+  image.height = static_cast<int>(height);
   image.channels = 3;
-  image.pixels.assign(pixels.get(),
-                      pixels.get() + static_cast<size_t>(width) * height * 3);
+  image.pixels.resize(row_bytes * height);
+  std::vector<png_bytep> rows(height);
+  for (int64_t y = 0; y < height; ++y) {
+    rows[y] = image.pixels.data() + y * row_bytes;
+  }
+  if (!PngReadRows(reader.png, rows.data())) return error();
   return image;
 }
 

@@ -1,6 +1,8 @@
 // Decoding of compressed images into 8-bit RGB HWC Images: JPEG with
 // libjpeg-turbo's TurboJPEG API (the same libjpeg defaults PIL uses: accurate
-// integer DCT, fancy upsampling), PNG with stb_image. Thread-safe.
+// integer DCT, fancy upsampling), PNG with libpng. Thread-safe. Memory use
+// is bounded by what the header declares (plus small fixed buffers), however
+// whatever the rest of the file holds.
 #ifndef KD_DATA_IMAGE_CODEC_H_
 #define KD_DATA_IMAGE_CODEC_H_
 
@@ -26,7 +28,10 @@ absl::StatusOr<Image> DecodeJpeg(absl::string_view bytes,
                                  absl::string_view name,
                                  int64_t max_pixels = kMaxImagePixels);
 
-// Decodes a PNG to 3-channel RGB (grey/alpha are converted, alpha dropped).
+// Decodes a PNG to 3-channel RGB (grey/alpha are converted, alpha dropped,
+// 16-bit samples cut to their high byte: the pixels stb_image gave). Corrupt
+// files (bad CRC, truncated, image data longer than the header implies) are
+// DATA_LOSS errors.
 absl::StatusOr<Image> DecodePng(absl::string_view bytes, absl::string_view name,
                                 int64_t max_pixels = kMaxImagePixels);
 

@@ -2,9 +2,13 @@
 // mutations of valid files: no crash (CHECK, sanitizer or signal), OK for the
 // valid seeds, and an error status where the mutation certainly made the
 // input invalid (truncation, bad magic, out-of-range label).
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
@@ -191,6 +195,48 @@ TEST(FuzzTest, Png) {
   EXPECT_FALSE(
       RunTarget(&fuzz_png::FuzzOne, rgb.substr(0, rgb.size() / 2)).ok());
   EXPECT_FALSE(RunTarget(&fuzz_png::FuzzOne, rgb.substr(0, 8)).ok());
+}
+
+std::vector<std::string> FilesIn(const std::string& dir) {
+  std::vector<std::string> paths;
+  if (!std::filesystem::is_directory(dir)) return paths;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    paths.push_back(entry.path().string());
+  }
+  std::sort(paths.begin(), paths.end());
+  return paths;
+}
+
+std::string ReadBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in.good()) << "cannot read " << path;
+  return std::string((std::istreambuf_iterator<char>(in)),
+                     std::istreambuf_iterator<char>());
+}
+
+// The committed seed corpora of the libFuzzer runs (fuzz/corpus/<target>,
+// written by make_corpus.cc) are valid inputs; the regression inputs
+// (fuzz/regressions/<target>, each once a crash or an out-of-memory) run
+// without a crash, whatever their status.
+TEST(FuzzCorpusTest, SeedsAreValidAndRegressionsRun) {
+  const std::vector<std::pair<std::string, Target>> targets = {
+      {"cifar", &fuzz_cifar::FuzzOne}, {"stl", &fuzz_stl::FuzzOne},
+      {"idx", &fuzz_idx::FuzzOne},     {"jpeg", &fuzz_jpeg::FuzzOne},
+      {"png", &fuzz_png::FuzzOne},
+  };
+  for (const auto& [name, target] : targets) {
+    const std::vector<std::string> seeds =
+        FilesIn("tests/data/fuzz/corpus/" + name);
+    EXPECT_GE(seeds.size(), 3u) << name;
+    for (const std::string& path : seeds) {
+      const absl::Status status = RunTarget(target, ReadBytes(path));
+      EXPECT_TRUE(status.ok()) << path << ": " << status;
+    }
+    for (const std::string& path :
+         FilesIn("tests/data/fuzz/regressions/" + name)) {
+      RunTarget(target, ReadBytes(path)).IgnoreError();
+    }
+  }
 }
 
 }  // namespace

@@ -46,6 +46,23 @@ std::string EncodeJpeg(const Image& image);
 // Encodes a 1- or 3-channel image as PNG with stb_image_write.
 std::string EncodePng(const Image& image);
 
+// A PNG of any colour type and bit depth the PNG spec allows, written with
+// libpng: samples from PatternPixel, cut to the bit depth (palette indices
+// cycle through a palette of min(2^depth, 16) colours).
+struct PngSpec {
+  // PNG colour types (IHDR byte 9).
+  static constexpr int kGrey = 0, kRgb = 2, kPalette = 3, kGreyAlpha = 4,
+                       kRgba = 6;
+  int width;
+  int height;
+  int color_type;
+  int bit_depth;            // 1, 2, 4, 8 or 16 where the type allows it
+  bool interlaced = false;  // Adam7
+  bool trns = false;        // a tRNS chunk (colour key or palette alpha)
+  bool ancillary = false;   // gAMA, tEXt and zTXt chunks
+};
+std::string EncodePngWithLibpng(const PngSpec& spec);
+
 // Bytes of an image filled with one colour (JPEG-friendly: decodes almost
 // exactly).
 Image FlatImage(int height, int width, uint8_t r, uint8_t g, uint8_t b);

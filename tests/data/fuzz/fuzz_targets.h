@@ -6,8 +6,10 @@
 //
 // Drivers: fuzz_test.cc runs each over a few thousand mutations of valid
 // files (plain g++, under `bazel test`); <name>_fuzzer.cc files define
-// LLVMFuzzerTestOneInput for libFuzzer (clang -fsanitize=fuzzer) and link
-// with standalone_main.cc otherwise, to replay crash files.
+// LLVMFuzzerTestOneInput, linked into //tests/data:<name>_libfuzzer
+// (clang-14 libFuzzer + ASan + UBSan, built and run by scripts/fuzz.sh on
+// the seed corpus in corpus/<name>) and, with standalone_main.cc, into
+// //tests/data:<name>_fuzzer (g++), which replays files such as crash inputs.
 #ifndef KD_TESTS_DATA_FUZZ_FUZZ_TARGETS_H_
 #define KD_TESTS_DATA_FUZZ_FUZZ_TARGETS_H_
 
@@ -42,7 +44,7 @@ absl::Status FuzzOne(const uint8_t* data, size_t size);
 }  // namespace fuzz_jpeg
 
 namespace fuzz_png {
-// A PNG file, through the decoder image_folder uses (stb_image).
+// A PNG file, through the decoder image_folder uses (libpng).
 absl::Status FuzzOne(const uint8_t* data, size_t size);
 }  // namespace fuzz_png
 
