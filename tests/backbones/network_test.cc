@@ -10,16 +10,14 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/paths.h"
 
 namespace kd {
 namespace {
 
-using ::testing::HasSubstr;
+using ::kd::testing::TestTempPath;
 
-std::string TmpPath(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return std::string(dir ? dir : "/tmp") + "/" + name;
-}
+using ::testing::HasSubstr;
 
 NetworkSpec Resnet8Spec() {
   NetworkSpec spec;
@@ -51,7 +49,7 @@ TEST(NetworkTest, ACheckpointRebuildsTheSameNetwork) {
   AddNetworkState(*net, "model.", &state);
   EXPECT_TRUE(state.count("model.backbone.conv1.weight"));
   EXPECT_TRUE(state.count("model.head.embed.weight"));
-  const std::string path = TmpPath("network.pt");
+  const std::string path = TestTempPath("network.pt");
   ASSERT_TRUE(SaveTensorMap(path, state).ok());
 
   torch::manual_seed(5);  // another initialisation, overwritten by the file
@@ -75,11 +73,11 @@ TEST(NetworkTest, FilesWithoutASpecOrOfAnotherShapeAreErrors) {
   ASSERT_TRUE(net.ok());
   TensorMap plain;
   AddModuleState(*net->backbone, "", &plain);
-  const std::string path = TmpPath("plain_state_dict.pt");
+  const std::string path = TestTempPath("plain_state_dict.pt");
   ASSERT_TRUE(SaveTensorMap(path, plain).ok());
   EXPECT_THAT(std::string(LoadNetworkCheckpoint(path).status().message()),
               HasSubstr("not a checkpoint written by tools/train"));
-  EXPECT_EQ(LoadNetworkCheckpoint(TmpPath("missing.pt")).status().code(),
+  EXPECT_EQ(LoadNetworkCheckpoint(TestTempPath("missing.pt")).status().code(),
             absl::StatusCode::kNotFound);
 
   TensorMap state;

@@ -20,9 +20,12 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/backbones/zoo_test_util.h"
+#include "tests/testing/paths.h"
 
 namespace kd {
 namespace {
+
+using ::kd::testing::TestTempDir;
 
 using ::kd::testing::MakeBackbone;
 using ::kd::testing::TestDataPath;
@@ -40,11 +43,6 @@ const std::vector<std::string>& ToPyTorch() {
   static const auto* names = new std::vector<std::string>{
       "resnet8x4", "resnet32x4", "wrn_40_2", "ShuffleV2"};
   return *names;
-}
-
-std::string TmpDir() {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return dir ? dir : "/tmp";
 }
 
 // Runs interop.py with `args`; returns its stdout, fails the test on error.
@@ -72,10 +70,11 @@ class StateDictTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     torch::set_num_threads(1);
-    RunInterop("export " + TmpDir() + " " + absl::StrJoin(FromPyTorch(), " "));
+    RunInterop("export " + TestTempDir() + " " +
+               absl::StrJoin(FromPyTorch(), " "));
   }
   static std::string Exported(const std::string& net, const std::string& kind) {
-    return TmpDir() + "/" + net + "." + kind + ".pt";
+    return TestTempDir() + "/" + net + "." + kind + ".pt";
   }
 };
 
@@ -133,8 +132,8 @@ TEST_F(StateDictTest, SavedHereLoadsStrictlyInPyTorchWithTheSameLogits) {
     largest_logit[name] = logits.abs().max().item<float>();
   }
   // One line per network: "<name> <max |difference|> <max |logit|>".
-  std::istringstream lines(
-      RunInterop("check " + TmpDir() + " " + absl::StrJoin(ToPyTorch(), " ")));
+  std::istringstream lines(RunInterop("check " + TestTempDir() + " " +
+                                      absl::StrJoin(ToPyTorch(), " ")));
   std::map<std::string, double> difference;
   std::string name;
   double diff, largest;
@@ -150,7 +149,7 @@ TEST_F(StateDictTest, RoundTripHereIsExact) {
   torch::manual_seed(1);
   std::unique_ptr<Backbone> a = MakeBackbone("wrn_16_2", 10);
   std::unique_ptr<Backbone> b = MakeBackbone("wrn_16_2", 10);
-  const std::string path = TmpDir() + "/roundtrip.pt";
+  const std::string path = TestTempDir() + "/roundtrip.pt";
   ASSERT_TRUE(SavePyTorchLoadable(*a, path).ok());
   ASSERT_TRUE(LoadStateDict(*b, path).ok());
   a->eval();
@@ -215,9 +214,9 @@ TEST_F(StateDictTest, MissingExtraAndMisShapedTensorsAreListed) {
 
 TEST_F(StateDictTest, UnreadableFilesAreClearErrors) {
   std::unique_ptr<Backbone> net = MakeBackbone("resnet8", 10);
-  EXPECT_EQ(LoadStateDict(*net, TmpDir() + "/does_not_exist.pt").code(),
+  EXPECT_EQ(LoadStateDict(*net, TestTempDir() + "/does_not_exist.pt").code(),
             absl::StatusCode::kNotFound);
-  const std::string text = TmpDir() + "/text.pt";
+  const std::string text = TestTempDir() + "/text.pt";
   std::ofstream(text) << "not a state dict";
   const absl::Status status = LoadStateDict(*net, text);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
@@ -225,7 +224,7 @@ TEST_F(StateDictTest, UnreadableFilesAreClearErrors) {
 }
 
 TEST_F(StateDictTest, TensorMapRoundTrip) {
-  const std::string path = TmpDir() + "/dict.pt";
+  const std::string path = TestTempDir() + "/dict.pt";
   const TensorMap written = {{"a", torch::arange(6).view({2, 3})},
                              {"b", torch::ones({1}, torch::kDouble)}};
   ASSERT_TRUE(SaveTensorMap(path, written).ok());

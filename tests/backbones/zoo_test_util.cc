@@ -15,18 +15,10 @@
 
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
+#include "tests/testing/paths.h"
 
 namespace kd {
 namespace testing {
-
-std::string RunfilePath(const std::string& path) {
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  const char* workspace = std::getenv("TEST_WORKSPACE");
-  std::string root =
-      srcdir ? std::string(srcdir) + "/" + (workspace ? workspace : "kd") + "/"
-             : "";
-  return root + path;
-}
 
 std::string TestDataPath(const std::string& file) {
   return RunfilePath("tests/backbones/testdata/" + file);

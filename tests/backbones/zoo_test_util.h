@@ -70,8 +70,6 @@ std::vector<int64_t> StageSides(const BackboneOutput& out);
 // fan_out): mean ~0 and standard deviation within 5 %.
 void ExpectHeNormalConvs(torch::nn::Module& module, int64_t out_channels);
 
-// The runfiles path of `path`, a path from the workspace root.
-std::string RunfilePath(const std::string& path);
 // The path of a file under tests/backbones/testdata in the runfiles.
 std::string TestDataPath(const std::string& file);
 

@@ -14,18 +14,14 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/paths.h"
 
 namespace kd {
 namespace {
 
-using ::testing::HasSubstr;
+using ::kd::testing::FreshTestTempPath;
 
-std::string TempPath(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  const std::string path = std::string(dir ? dir : "/tmp") + "/" + name;
-  std::filesystem::remove_all(path);
-  return path;
-}
+using ::testing::HasSubstr;
 
 std::string Read(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -44,7 +40,7 @@ int Entries(const std::string& dir) {
 }
 
 TEST(PathTest, ExistsDirectoryRegularFile) {
-  const std::string dir = TempPath("paths");
+  const std::string dir = FreshTestTempPath("paths");
   EXPECT_FALSE(PathExists(dir));
   ASSERT_TRUE(MakeDirectories(dir).ok());
   const std::string file = dir + "/f";
@@ -58,7 +54,7 @@ TEST(PathTest, ExistsDirectoryRegularFile) {
 }
 
 TEST(MakeDirectoriesTest, CreatesParentsAndAcceptsExisting) {
-  const std::string root = TempPath("mkdirs");
+  const std::string root = FreshTestTempPath("mkdirs");
   ASSERT_TRUE(MakeDirectories(root + "/a/b/c").ok());
   EXPECT_TRUE(IsDirectory(root + "/a/b/c"));
   EXPECT_TRUE(MakeDirectories(root + "/a/b/c").ok());  // already there
@@ -71,7 +67,7 @@ TEST(MakeDirectoriesTest, CreatesParentsAndAcceptsExisting) {
 }
 
 TEST(AtomicFileTest, ReplacesAndLeavesNoTemporaries) {
-  const std::string dir = TempPath("atomic");
+  const std::string dir = FreshTestTempPath("atomic");
   ASSERT_TRUE(MakeDirectories(dir).ok());
   const std::string path = dir + "/f.txt";
   ASSERT_TRUE(WriteFileAtomically(path, "first").ok());
@@ -85,7 +81,7 @@ TEST(AtomicFileTest, ReplacesAndLeavesNoTemporaries) {
 }
 
 TEST(AtomicFileTest, StreamedAndOffsetWritesAppearOnlyAtCommit) {
-  const std::string dir = TempPath("streamed");
+  const std::string dir = FreshTestTempPath("streamed");
   ASSERT_TRUE(MakeDirectories(dir).ok());
   const std::string path = dir + "/data.bin";
   ASSERT_TRUE(WriteFileAtomically(path, "old").ok());
@@ -97,7 +93,7 @@ TEST(AtomicFileTest, StreamedAndOffsetWritesAppearOnlyAtCommit) {
   ASSERT_TRUE(file->Resize(12).ok());
   ASSERT_TRUE(file->WriteAt(10, "!!", 2).ok());
   EXPECT_EQ(Read(path), "old");  // nothing visible before the commit
-  EXPECT_EQ(Entries(dir), 2);     // the target and the temporary
+  EXPECT_EQ(Entries(dir), 2);    // the target and the temporary
   ASSERT_TRUE(file->Commit().ok());
   EXPECT_EQ(Read(path), std::string("head:body\0!!", 12));
   EXPECT_EQ(Entries(dir), 1);
@@ -105,7 +101,7 @@ TEST(AtomicFileTest, StreamedAndOffsetWritesAppearOnlyAtCommit) {
 }
 
 TEST(AtomicFileTest, AnUncommittedFileLeavesTheTargetAlone) {
-  const std::string dir = TempPath("uncommitted");
+  const std::string dir = FreshTestTempPath("uncommitted");
   ASSERT_TRUE(MakeDirectories(dir).ok());
   const std::string path = dir + "/kept.txt";
   ASSERT_TRUE(WriteFileAtomically(path, "kept").ok());
@@ -123,7 +119,7 @@ TEST(AtomicFileTest, AnUncommittedFileLeavesTheTargetAlone) {
 }
 
 TEST(AtomicFileTest, ALibraryWriterGetsATemporaryPath) {
-  const std::string dir = TempPath("writer");
+  const std::string dir = FreshTestTempPath("writer");
   ASSERT_TRUE(MakeDirectories(dir).ok());
   const std::string path = dir + "/lib.out";
   std::string seen;

@@ -15,15 +15,15 @@
 
 #include "glog/logging.h"
 #include "stb/stb_image_write.h"
+#include "tests/testing/paths.h"
 
 namespace kd {
 namespace testing_data {
 
 std::string NewTempDir() {
   static std::atomic<int> counter{0};
-  const char* root = std::getenv("TEST_TMPDIR");
   std::filesystem::path dir =
-      std::filesystem::path(root != nullptr ? root : "/tmp") /
+      std::filesystem::path(::kd::testing::TestTempDir()) /
       ("kd_data_" + std::to_string(counter++));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
@@ -150,6 +150,8 @@ std::string EncodePng(const Image& image) {
 }
 
 namespace {
+
+using ::kd::testing::TestTempDir;
 
 void AppendPngBytes(png_structp png, png_bytep data, size_t n) {
   static_cast<std::string*>(png_get_io_ptr(png))

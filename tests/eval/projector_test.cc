@@ -9,17 +9,15 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/paths.h"
 
 namespace kd {
 namespace eval {
 namespace {
 
-using ::testing::HasSubstr;
+using ::kd::testing::TestTempPath;
 
-std::string TempPath(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return std::string(dir ? dir : "/tmp") + "/" + name;
-}
+using ::testing::HasSubstr;
 
 std::string Read(const std::string& path) {
   std::ifstream in(path);
@@ -29,7 +27,8 @@ std::string Read(const std::string& path) {
 }
 
 TEST(ProjectorTest, TwoColumnMetadataHasAHeader) {
-  const std::string v = TempPath("vectors.tsv"), m = TempPath("metadata.tsv");
+  const std::string v = TestTempPath("vectors.tsv"),
+                    m = TestTempPath("metadata.tsv");
   ASSERT_TRUE(WriteProjectorTsv(v, m, {1.5f, -2.f, 0.1f, 3.f}, 2, 2, {1, 0},
                                 {"cat", "dog"})
                   .ok());
@@ -38,14 +37,14 @@ TEST(ProjectorTest, TwoColumnMetadataHasAHeader) {
 }
 
 TEST(ProjectorTest, SingleColumnMetadataHasNoHeader) {
-  const std::string v = TempPath("v1.tsv"), m = TempPath("m1.tsv");
+  const std::string v = TestTempPath("v1.tsv"), m = TestTempPath("m1.tsv");
   ASSERT_TRUE(WriteProjectorTsv(v, m, {1, 2, 3}, 3, 1, {4, 0, 7}, {}).ok());
   EXPECT_EQ(Read(v), "1\n2\n3\n");
   EXPECT_EQ(Read(m), "4\n0\n7\n");
 }
 
 TEST(ProjectorTest, BadInputIsAClearError) {
-  const std::string v = TempPath("v2.tsv"), m = TempPath("m2.tsv");
+  const std::string v = TestTempPath("v2.tsv"), m = TestTempPath("m2.tsv");
   EXPECT_THAT(WriteProjectorTsv(v, m, {1, 2, 3}, 2, 2, {0, 0}, {}).message(),
               HasSubstr("expected n*dim = 2*2"));
   EXPECT_THAT(WriteProjectorTsv(v, m, {1, 2}, 2, 1, {0}, {}).message(),
@@ -63,7 +62,7 @@ TEST(ProjectorTest, BadInputIsAClearError) {
 }
 
 TEST(TsneCsvTest, ExactContentsWithQuoting) {
-  const std::string path = TempPath("tsne.csv");
+  const std::string path = TestTempPath("tsne.csv");
   ASSERT_TRUE(WriteTsneCsv(path, {{0.5, -1.25}, {3, 4}}, {0, 1},
                            {"plain", "with, comma \"q\""})
                   .ok());

@@ -12,18 +12,16 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/paths.h"
 
 namespace kd {
 namespace plot {
 namespace {
 
+using ::kd::testing::TestTempPath;
+
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-std::string TempPath(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return std::string(dir ? dir : "/tmp") + "/" + name;
-}
 
 // A PNG read back into memory.
 class Image {
@@ -100,7 +98,7 @@ TEST(NiceTicksTest, HandPickedRanges) {
 }
 
 TEST(ScatterTest, PointsLandAtTheirMappedPixelsInTheirClassColours) {
-  const std::string path = TempPath("scatter.png");
+  const std::string path = TestTempPath("scatter.png");
   const std::vector<std::array<double, 2>> points = {{0, 0}, {10, 5}, {3, -4}};
   const std::vector<int> labels = {0, 1, 2};
   const std::vector<std::string> names = {"apple", "bicycle", "castle"};
@@ -143,7 +141,7 @@ TEST(ScatterTest, PointsLandAtTheirMappedPixelsInTheirClassColours) {
 }
 
 TEST(ScatterTest, SinglePointIsCentred) {
-  const std::string path = TempPath("single.png");
+  const std::string path = TestTempPath("single.png");
   ScatterOptions options;
   options.point_alpha = 1.0;
   options.point_radius = 4;
@@ -163,7 +161,7 @@ TEST(ScatterTest, SinglePointIsCentred) {
 }
 
 TEST(ScatterTest, HundredClassesFitTheLegendInColumns) {
-  const std::string path = TempPath("hundred.png");
+  const std::string path = TestTempPath("hundred.png");
   std::vector<std::array<double, 2>> points;
   std::vector<int> labels;
   std::vector<std::string> names;
@@ -188,7 +186,7 @@ TEST(ScatterTest, HundredClassesFitTheLegendInColumns) {
 }
 
 TEST(ScatterTest, BadInputIsAClearError) {
-  const std::string path = TempPath("bad.png");
+  const std::string path = TestTempPath("bad.png");
   ScatterOptions options;
   EXPECT_THAT(WriteScatterPng(path, {}, {}, {"a"}, options).message(),
               HasSubstr("no points"));
@@ -199,7 +197,7 @@ TEST(ScatterTest, BadInputIsAClearError) {
   EXPECT_THAT(WriteScatterPng(path, {{0, NAN}}, {0}, {"a"}, options).message(),
               HasSubstr("not finite"));
   const absl::Status unwritable = WriteScatterPng(
-      TempPath("no/such/dir/x.png"), {{0, 0}}, {0}, {"a"}, options);
+      TestTempPath("no/such/dir/x.png"), {{0, 0}}, {0}, {"a"}, options);
   EXPECT_EQ(unwritable.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(unwritable.message(), HasSubstr("no/such/dir/x.png"));
   options.width = 20;
@@ -210,7 +208,7 @@ TEST(ScatterTest, BadInputIsAClearError) {
 }
 
 TEST(LineChartTest, CurvesPassThroughTheirPointsWithLegendAndAxes) {
-  const std::string path = TempPath("curves.png");
+  const std::string path = TestTempPath("curves.png");
   Series train{"train error", {1, 2, 3, 4, 5}, {0.9, 0.5, 0.3, 0.2, 0.15}};
   train.dashed = true;
   train.color_index = 0;
@@ -260,7 +258,7 @@ TEST(LineChartTest, CurvesPassThroughTheirPointsWithLegendAndAxes) {
 }
 
 TEST(LineChartTest, BadInputIsAClearError) {
-  const std::string path = TempPath("bad_curve.png");
+  const std::string path = TestTempPath("bad_curve.png");
   LineChartOptions options;
   EXPECT_THAT(WriteLineChartPng(path, {}, options).message(),
               HasSubstr("no series"));
@@ -270,14 +268,14 @@ TEST(LineChartTest, BadInputIsAClearError) {
   EXPECT_THAT(
       WriteLineChartPng(path, {Series{"nan", {1}, {NAN}}}, options).message(),
       HasSubstr("no finite point"));
-  EXPECT_EQ(WriteLineChartPng(TempPath("missing/dir/c.png"),
+  EXPECT_EQ(WriteLineChartPng(TestTempPath("missing/dir/c.png"),
                               {Series{"a", {1}, {1}}}, options)
                 .code(),
             absl::StatusCode::kUnavailable);
 }
 
 TEST(LineChartTest, GapsAndManySeriesStillDraw) {
-  const std::string path = TempPath("many.png");
+  const std::string path = TestTempPath("many.png");
   std::vector<Series> series;
   for (int r = 0; r < 12; ++r) {
     Series s{"run " + std::to_string(r), {}, {}};

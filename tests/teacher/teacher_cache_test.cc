@@ -19,16 +19,14 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kd/teacher/teacher_factory.h"
+#include "tests/testing/paths.h"
 
 namespace kd {
 namespace {
 
-using ::testing::HasSubstr;
+using ::kd::testing::TestTempPath;
 
-std::string TmpPath(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return std::string(dir ? dir : "/tmp") + "/" + name;
-}
+using ::testing::HasSubstr;
 
 class FakeDataset : public Dataset {
  public:
@@ -141,7 +139,7 @@ torch::Tensor ExpectedFeature(int64_t index, int64_t view) {
 TEST(TeacherCacheTest, StoresEveryViewOfEveryExample) {
   MeanTeacher teacher;
   FakeLoader loader(10, 4);
-  const std::string path = TmpPath("views.cache");
+  const std::string path = TestTempPath("views.cache");
   auto info = BuildTeacherCache(teacher, loader, 3, BuildOptions(), path);
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_EQ(info->views, 3);
@@ -172,7 +170,7 @@ TEST(TeacherCacheTest, UsesTheTeacherViewWhenTheLoaderMakesOne) {
   MeanTeacher teacher;
   FakeLoader loader(10, 4);
   loader.teacher_view = true;
-  const std::string path = TmpPath("teacher_view.cache");
+  const std::string path = TestTempPath("teacher_view.cache");
   ASSERT_TRUE(BuildTeacherCache(teacher, loader, 1, BuildOptions(), path).ok());
   auto cache = CachedTeacher::Open(path, Expectation(), 0);
   ASSERT_TRUE(cache.ok());
@@ -182,7 +180,7 @@ TEST(TeacherCacheTest, UsesTheTeacherViewWhenTheLoaderMakesOne) {
 TEST(TeacherCacheTest, ForwardSamplesSeededViewsPerIndexAndStep) {
   MeanTeacher teacher;
   FakeLoader loader(10, 4);
-  const std::string path = TmpPath("sampling.cache");
+  const std::string path = TestTempPath("sampling.cache");
   ASSERT_TRUE(BuildTeacherCache(teacher, loader, 3, BuildOptions(), path).ok());
   auto a = CachedTeacher::Open(path, Expectation(), 7);
   auto b = CachedTeacher::Open(path, Expectation(), 7);
@@ -226,7 +224,7 @@ TEST(TeacherCacheTest, ForwardSamplesSeededViewsPerIndexAndStep) {
 TEST(TeacherCacheTest, OneViewAlwaysAnswersViewZero) {
   MeanTeacher teacher;
   FakeLoader loader(10, 3);
-  const std::string path = TmpPath("one_view.cache");
+  const std::string path = TestTempPath("one_view.cache");
   ASSERT_TRUE(BuildTeacherCache(teacher, loader, 1, BuildOptions(), path).ok());
   auto cache = CachedTeacher::Open(path, Expectation(), 3);
   ASSERT_TRUE(cache.ok());
@@ -244,8 +242,8 @@ TEST(TeacherCacheTest, HalfPrecisionHalvesTheData) {
   FakeLoader loader(10, 4);
   TeacherCacheBuildOptions options = BuildOptions();
   options.half_precision = true;
-  const std::string half = TmpPath("half.cache");
-  const std::string full = TmpPath("full.cache");
+  const std::string half = TestTempPath("half.cache");
+  const std::string full = TestTempPath("full.cache");
   ASSERT_TRUE(BuildTeacherCache(teacher, loader, 2, options, half).ok());
   ASSERT_TRUE(BuildTeacherCache(teacher, loader, 2, BuildOptions(), full).ok());
   auto cache = CachedTeacher::Open(half, Expectation(), 0);
@@ -263,7 +261,7 @@ TEST(TeacherCacheTest, HalfPrecisionHalvesTheData) {
 TEST(TeacherCacheTest, RefusesAnotherTeacherDatasetSizeOrAugmentation) {
   MeanTeacher teacher;
   FakeLoader loader(10, 4);
-  const std::string path = TmpPath("mismatch.cache");
+  const std::string path = TestTempPath("mismatch.cache");
   ASSERT_TRUE(BuildTeacherCache(teacher, loader, 1, BuildOptions(), path).ok());
   TeacherCacheExpectation expected = Expectation();
   expected.teacher = "clip";
@@ -287,18 +285,18 @@ TEST(TeacherCacheTest, RefusesAnotherTeacherDatasetSizeOrAugmentation) {
 TEST(TeacherCacheTest, DamagedFilesAreDataLoss) {
   MeanTeacher teacher;
   FakeLoader loader(10, 4);
-  const std::string path = TmpPath("damaged.cache");
+  const std::string path = TestTempPath("damaged.cache");
   ASSERT_TRUE(BuildTeacherCache(teacher, loader, 1, BuildOptions(), path).ok());
   std::filesystem::resize_file(path, std::filesystem::file_size(path) - 4);
   const absl::Status truncated =
       CachedTeacher::Open(path, Expectation(), 0).status();
   EXPECT_EQ(truncated.code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(truncated.message(), HasSubstr("truncated"));
-  const std::string garbage = TmpPath("garbage.cache");
+  const std::string garbage = TestTempPath("garbage.cache");
   std::ofstream(garbage) << "definitely not a cache";
   EXPECT_EQ(CachedTeacher::Open(garbage, Expectation(), 0).status().code(),
             absl::StatusCode::kDataLoss);
-  EXPECT_EQ(CachedTeacher::Open(TmpPath("none.cache"), Expectation(), 0)
+  EXPECT_EQ(CachedTeacher::Open(TestTempPath("none.cache"), Expectation(), 0)
                 .status()
                 .code(),
             absl::StatusCode::kNotFound);
@@ -308,7 +306,7 @@ TEST(TeacherCacheTest, DamagedFilesAreDataLoss) {
 // not touch an existing cache at the path.
 TEST(TeacherCacheTest, FailedBuildsWriteNothing) {
   MeanTeacher teacher;
-  const std::filesystem::path dir = TmpPath("atomic");
+  const std::filesystem::path dir = TestTempPath("atomic");
   std::filesystem::create_directories(dir);
   const std::string path = (dir / "teacher.cache").string();
   {
@@ -345,7 +343,7 @@ TEST(TeacherCacheTest, FailedBuildsWriteNothing) {
 TEST(TeacherCacheTest, CreateTeacherOpensCaches) {
   MeanTeacher teacher;
   FakeLoader loader(10, 4);
-  const std::string path = TmpPath("factory.cache");
+  const std::string path = TestTempPath("factory.cache");
   ASSERT_TRUE(BuildTeacherCache(teacher, loader, 2, BuildOptions(), path).ok());
   absl::StatusOr<TeacherSpec> spec = ParseTeacherSpec("cache:" + path);
   ASSERT_TRUE(spec.ok()) << spec.status();

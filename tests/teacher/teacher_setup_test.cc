@@ -13,17 +13,14 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kd/data/data_setup.h"
-#include "tests/backbones/zoo_test_util.h"
+#include "tests/testing/paths.h"
 
 namespace kd {
 namespace {
 
-using ::testing::HasSubstr;
+using ::kd::testing::TestTempPath;
 
-std::string TmpPath(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return std::string(dir ? dir : "/tmp") + "/" + name;
-}
+using ::testing::HasSubstr;
 
 // A resnet8 network (embedding 12, 10 classes) as tools/train saves it.
 Network TrainedNetwork() {
@@ -55,7 +52,7 @@ TEST(LoadTeacherTest, ATrainCheckpointBringsItsHead) {
   Network net = TrainedNetwork();
   TensorMap state;
   AddNetworkState(net, "model.", &state);
-  const std::string path = TmpPath("teacher_run.pt");
+  const std::string path = TestTempPath("teacher_run.pt");
   ASSERT_TRUE(SaveTensorMap(path, state).ok());
   absl::StatusOr<LoadedTeacher> loaded = LoadTeacher(BackboneSpec(path));
   ASSERT_TRUE(loaded.ok()) << loaded.status();
@@ -86,8 +83,8 @@ TEST(LoadTeacherTest, AStateDictGivesAFreshHeadUnlessAHeadFileIsGiven) {
   TensorMap backbone, head;
   AddModuleState(*net.backbone, "", &backbone);
   AddModuleState(*net.head, "", &head);
-  const std::string backbone_path = TmpPath("backbone_sd.pt");
-  const std::string head_path = TmpPath("head_sd.pt");
+  const std::string backbone_path = TestTempPath("backbone_sd.pt");
+  const std::string head_path = TestTempPath("head_sd.pt");
   ASSERT_TRUE(SaveTensorMap(backbone_path, backbone).ok());
   ASSERT_TRUE(SaveTensorMap(head_path, head).ok());
 
@@ -112,7 +109,7 @@ TEST(LoadTeacherTest, FilesThatDoNotFitAreErrorsNamingThem) {
   Network net = TrainedNetwork();
   TensorMap state;
   AddNetworkState(net, "model.", &state);
-  const std::string path = TmpPath("ten_classes.pt");
+  const std::string path = TestTempPath("ten_classes.pt");
   ASSERT_TRUE(SaveTensorMap(path, state).ok());
 
   TeacherSpec five = BackboneSpec(path);
@@ -126,12 +123,13 @@ TEST(LoadTeacherTest, FilesThatDoNotFitAreErrorsNamingThem) {
   EXPECT_THAT(std::string(arch.message()), HasSubstr(path));
   EXPECT_THAT(std::string(LoadTeacher(BackboneSpec("")).status().message()),
               HasSubstr("--teacher_checkpoint"));
-  EXPECT_EQ(LoadTeacher(BackboneSpec(TmpPath("missing.pt"))).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      LoadTeacher(BackboneSpec(TestTempPath("missing.pt"))).status().code(),
+      absl::StatusCode::kNotFound);
 
   absl::StatusOr<TeacherSpec> script = ParseTeacherSpec(
       "torchscript:" +
-      testing::RunfilePath("tests/teacher/testdata/tiny_teacher.pt"));
+      ::kd::testing::RunfilePath("tests/teacher/testdata/tiny_teacher.pt"));
   ASSERT_TRUE(script.ok());
   script->checkpoint = path;
   EXPECT_THAT(std::string(LoadTeacher(*script).status().message()),

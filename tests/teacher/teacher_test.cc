@@ -15,9 +15,12 @@
 #include "kd/teacher/teacher_factory.h"
 #include "kd/teacher/torchscript_teacher.h"
 #include "tests/backbones/zoo_test_util.h"
+#include "tests/testing/paths.h"
 
 namespace kd {
 namespace {
+
+using ::kd::testing::TestTempPath;
 
 using ::kd::testing::MakeBackbone;
 using ::kd::testing::RunfilePath;
@@ -25,11 +28,6 @@ using ::testing::HasSubstr;
 
 std::string TestDataPath(const std::string& file) {
   return RunfilePath("tests/teacher/testdata/" + file);
-}
-
-std::string TmpPath(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return std::string(dir ? dir : "/tmp") + "/" + name;
 }
 
 // A resnet8 checkpoint with non-default weights and statistics.
@@ -41,7 +39,7 @@ std::string WriteResnet8Checkpoint() {
     net->train();
     net->Forward(torch::randn({4, 3, 32, 32}));
   }
-  const std::string path = TmpPath("resnet8_teacher.pt");
+  const std::string path = TestTempPath("resnet8_teacher.pt");
   EXPECT_TRUE(SavePyTorchLoadable(*net, path).ok());
   return path;
 }
@@ -178,7 +176,7 @@ TEST(TorchScriptTeacherTest, WrongImageSizeIsAClearError) {
 }
 
 TEST(TorchScriptTeacherTest, NotTorchScriptFilesAreClearErrors) {
-  const std::string text = TmpPath("not_a_model.pt");
+  const std::string text = TestTempPath("not_a_model.pt");
   std::ofstream(text) << "hello";
   // tiny_teacher_io.pt is a torch.save'd dict, not a TorchScript module.
   for (const std::string& path : {text, TestDataPath("tiny_teacher_io.pt")}) {
@@ -187,7 +185,7 @@ TEST(TorchScriptTeacherTest, NotTorchScriptFilesAreClearErrors) {
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << path;
     EXPECT_THAT(status.message(), HasSubstr("is not a TorchScript module"));
   }
-  EXPECT_EQ(TorchScriptTeacher::Load(TmpPath("missing.pt"), Input32())
+  EXPECT_EQ(TorchScriptTeacher::Load(TestTempPath("missing.pt"), Input32())
                 .status()
                 .code(),
             absl::StatusCode::kNotFound);

@@ -5,9 +5,12 @@
 #include <sstream>
 
 #include "gtest/gtest.h"
+#include "tests/testing/paths.h"
 
 namespace kd {
 namespace {
+
+using ::kd::testing::TestTempDir;
 
 std::string Read(const std::string& path) {
   std::ifstream in(path);
@@ -17,7 +20,7 @@ std::string Read(const std::string& path) {
 }
 
 TEST(MetricsLogTest, AppendsCsvAndJsonlAndTruncatesForResume) {
-  const std::string dir = std::getenv("TEST_TMPDIR");
+  const std::string dir = TestTempDir();
   MetricsLog log(dir);
   ASSERT_TRUE(log.TruncateTo(0).ok());
   for (int e = 1; e <= 3; ++e) {

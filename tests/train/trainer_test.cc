@@ -14,20 +14,15 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kd/train/metrics_log.h"
-#include "tests/backbones/zoo_test_util.h"
+#include "tests/testing/paths.h"
 #include "tests/train/test_plugins.h"
 
 namespace kd {
 namespace {
 
-using ::testing::HasSubstr;
+using ::kd::testing::FreshTestTempPath;
 
-std::string TempDir(const std::string& name) {
-  const char* root = std::getenv("TEST_TMPDIR");
-  std::string dir = std::string(root ? root : "/tmp") + "/" + name;
-  std::system(("rm -rf '" + dir + "'").c_str());
-  return dir;
-}
+using ::testing::HasSubstr;
 
 RunConfig TeacherConfig(const std::string& out_dir) {
   RunConfig c;
@@ -94,7 +89,7 @@ void ExpectSameMetrics(const std::string& dir_a, const std::string& dir_b) {
 
 TEST(TrainerTest, TrainingLowersTheLossAndLearns) {
   ASSERT_EQ(testing::TestPluginsLinked(), 1);
-  const std::string dir = TempDir("learns");
+  const std::string dir = FreshTestTempPath("learns");
   RunConfig config = TeacherConfig(dir);
   config.epochs = 10;
   config.batch_size = 8;
@@ -118,9 +113,9 @@ TEST(TrainerTest, TrainingLowersTheLossAndLearns) {
 }
 
 TEST(TrainerTest, SameSeedGivesSameWeightsOtherSeedDoesNot) {
-  RunConfig a = TeacherConfig(TempDir("seed_a"));
-  RunConfig b = TeacherConfig(TempDir("seed_b"));
-  RunConfig c = TeacherConfig(TempDir("seed_c"));
+  RunConfig a = TeacherConfig(FreshTestTempPath("seed_a"));
+  RunConfig b = TeacherConfig(FreshTestTempPath("seed_b"));
+  RunConfig c = TeacherConfig(FreshTestTempPath("seed_c"));
   a.epochs = b.epochs = c.epochs = 2;
   a.lr_milestones = b.lr_milestones = c.lr_milestones = {};
   c.seed = 8;
@@ -137,10 +132,10 @@ TEST(TrainerTest, SameSeedGivesSameWeightsOtherSeedDoesNot) {
 }
 
 TEST(TrainerTest, ResumeAfterStopEqualsUnbrokenRun) {
-  RunConfig straight = TeacherConfig(TempDir("straight"));
+  RunConfig straight = TeacherConfig(FreshTestTempPath("straight"));
   MustRun(straight);
 
-  RunConfig broken = TeacherConfig(TempDir("broken"));
+  RunConfig broken = TeacherConfig(FreshTestTempPath("broken"));
   broken.stop_after_epochs = 2;
   const RunResult first = MustRun(broken);
   EXPECT_TRUE(first.stopped_early);
@@ -161,14 +156,15 @@ TEST(TrainerTest, ResumeAfterStopEqualsUnbrokenRun) {
 // Distillation: the teacher head (and, simultaneous, its optimiser) and
 // the EGA loss are part of the resumed state.
 TEST(TrainerTest, DistillationResumeEqualsUnbroken) {
-  RunConfig teacher = TeacherConfig(TempDir("distil_teacher"));
+  RunConfig teacher = TeacherConfig(FreshTestTempPath("distil_teacher"));
   teacher.teacher = "test_tiny_cnn:width=6";
   teacher.epochs = 2;
   MustRun(teacher);
   for (TrainMode mode : {TrainMode::kSimultaneous, TrainMode::kSequential}) {
     SCOPED_TRACE(TrainModeName(mode));
     auto student = [&](const std::string& name) {
-      RunConfig c = TeacherConfig(TempDir(name + TrainModeName(mode)));
+      RunConfig c =
+          TeacherConfig(FreshTestTempPath(name + TrainModeName(mode)));
       c.mode = mode;
       c.student = "test_tiny_cnn";
       c.teacher = "test_tiny_cnn:width=6";
@@ -210,17 +206,17 @@ TEST(TrainerTest, DistillationResumeEqualsUnbroken) {
 // weights bit for bit: same initialisation, batch order, augmentation,
 // learning rate and weight decay.
 TEST(TrainerTest, ZeroWeightDistillationEqualsThePlainStudent) {
-  RunConfig teacher = TeacherConfig(TempDir("zero_teacher"));
+  RunConfig teacher = TeacherConfig(FreshTestTempPath("zero_teacher"));
   teacher.teacher = "test_tiny_cnn:width=6";
   teacher.epochs = 1;
   MustRun(teacher);
-  RunConfig plain = TeacherConfig(TempDir("zero_plain"));
+  RunConfig plain = TeacherConfig(FreshTestTempPath("zero_plain"));
   plain.epochs = 2;
   MustRun(plain);
   for (TrainMode mode : {TrainMode::kSequential, TrainMode::kSimultaneous}) {
     SCOPED_TRACE(TrainModeName(mode));
-    RunConfig c =
-        TeacherConfig(TempDir(std::string("zero_") + TrainModeName(mode)));
+    RunConfig c = TeacherConfig(
+        FreshTestTempPath(std::string("zero_") + TrainModeName(mode)));
     c.mode = mode;
     c.student = "test_tiny_cnn";
     c.teacher = "test_tiny_cnn:width=6";
@@ -242,9 +238,9 @@ TEST(TrainerTest, ZeroWeightDistillationEqualsThePlainStudent) {
 // Sequential from a plain backbone state dict (no head): the teacher head
 // is trained first on CE, then frozen; the run reports its accuracy.
 TEST(TrainerTest, SequentialTrainsTheTeacherHeadFirstWhenItHasNone) {
-  RunConfig teacher = TeacherConfig(TempDir("plain_teacher"));
+  RunConfig teacher = TeacherConfig(FreshTestTempPath("plain_teacher"));
   MustRun(teacher);
-  RunConfig student = TeacherConfig(TempDir("seq_head_first"));
+  RunConfig student = TeacherConfig(FreshTestTempPath("seq_head_first"));
   student.mode = TrainMode::kSequential;
   student.student = "test_tiny_cnn";
   student.teacher = "test_tiny_cnn";
@@ -267,7 +263,7 @@ TEST(TrainerTest, SequentialTrainsTheTeacherHeadFirstWhenItHasNone) {
 }
 
 TEST(TrainerTest, ResumeRefusesOtherSettingsAndRunsNeedResumeToContinue) {
-  RunConfig config = TeacherConfig(TempDir("settings"));
+  RunConfig config = TeacherConfig(FreshTestTempPath("settings"));
   config.stop_after_epochs = 1;
   MustRun(config);
   config.stop_after_epochs = 0;
@@ -284,7 +280,7 @@ TEST(TrainerTest, ResumeRefusesOtherSettingsAndRunsNeedResumeToContinue) {
 }
 
 TEST(TrainerTest, NonFiniteLossNamesTermEpochAndStep) {
-  RunConfig config = TeacherConfig(TempDir("nan"));
+  RunConfig config = TeacherConfig(FreshTestTempPath("nan"));
   config.loss = {"ce", "test_nan:after=3"};
   auto trainer = Trainer::Create(config);
   ASSERT_TRUE(trainer.ok()) << trainer.status();
@@ -297,11 +293,11 @@ TEST(TrainerTest, NonFiniteLossNamesTermEpochAndStep) {
 }
 
 TEST(TrainerTest, TeacherOfAnotherArchitectureIsAClearError) {
-  RunConfig teacher = TeacherConfig(TempDir("arch_teacher"));
+  RunConfig teacher = TeacherConfig(FreshTestTempPath("arch_teacher"));
   teacher.epochs = 1;
   teacher.lr_milestones = {};
   MustRun(teacher);
-  RunConfig student = TeacherConfig(TempDir("arch_student"));
+  RunConfig student = TeacherConfig(FreshTestTempPath("arch_student"));
   student.mode = TrainMode::kSimultaneous;
   student.student = "test_tiny_cnn";
   student.teacher = "test_tiny_cnn:width=6";
@@ -319,7 +315,8 @@ TEST(TrainerTest, TeacherOfAnotherArchitectureIsAClearError) {
 // a loss reading teacher inputs without a teacher, or stage maps of a
 // teacher that has none, is a clear error naming the loss and the input.
 TEST(TrainerTest, LossesThatReadWhatTheRunLacksFailAtSetUp) {
-  RunConfig teacher_mode = TeacherConfig(TempDir("contract_teacher_mode"));
+  RunConfig teacher_mode =
+      TeacherConfig(FreshTestTempPath("contract_teacher_mode"));
   teacher_mode.loss = {"ce", "kd:T=4"};
   auto refused = Trainer::Create(teacher_mode);
   ASSERT_FALSE(refused.ok());
@@ -328,12 +325,12 @@ TEST(TrainerTest, LossesThatReadWhatTheRunLacksFailAtSetUp) {
   EXPECT_THAT(std::string(refused.status().message()),
               HasSubstr("without a teacher"));
 
-  RunConfig scripted = TeacherConfig(TempDir("contract_torchscript"));
+  RunConfig scripted = TeacherConfig(FreshTestTempPath("contract_torchscript"));
   scripted.mode = TrainMode::kSimultaneous;
   scripted.student = "test_tiny_cnn";
   scripted.teacher =
       "torchscript:" +
-      testing::RunfilePath("tests/teacher/testdata/tiny_teacher.pt");
+      ::kd::testing::RunfilePath("tests/teacher/testdata/tiny_teacher.pt");
   scripted.loss = {"ce", "irg:tran_from=1,tran_to=2"};
   refused = Trainer::Create(scripted);
   ASSERT_FALSE(refused.ok());
@@ -359,27 +356,27 @@ TEST(TrainerTest, LossesThatReadWhatTheRunLacksFailAtSetUp) {
 }
 
 TEST(TrainerTest, BadInputFailsAtSetUp) {
-  RunConfig config = TeacherConfig(TempDir("bad"));
+  RunConfig config = TeacherConfig(FreshTestTempPath("bad"));
   config.loss = {"ce", "no_such_loss:x=1"};
   auto trainer = Trainer::Create(config);
   ASSERT_FALSE(trainer.ok());
   EXPECT_THAT(std::string(trainer.status().message()),
               HasSubstr("no_such_loss"));
 
-  config = TeacherConfig(TempDir("bad2"));
+  config = TeacherConfig(FreshTestTempPath("bad2"));
   config.resume = true;
   trainer = Trainer::Create(config);
   ASSERT_FALSE(trainer.ok());
   EXPECT_THAT(std::string(trainer.status().message()), HasSubstr("--resume"));
 
-  config = TeacherConfig(TempDir("bad3"));
+  config = TeacherConfig(FreshTestTempPath("bad3"));
   config.dataset = "no_such_data";
   trainer = Trainer::Create(config);
   ASSERT_FALSE(trainer.ok());
   EXPECT_THAT(std::string(trainer.status().message()),
               HasSubstr("unknown dataset 'no_such_data'"));
 
-  config = TeacherConfig(TempDir("bad4"));
+  config = TeacherConfig(FreshTestTempPath("bad4"));
   config.mode = TrainMode::kSequential;
   config.student = "test_tiny_cnn";
   config.teacher_checkpoint = config.out_dir + "/missing.pt";
