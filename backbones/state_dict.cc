@@ -21,6 +21,7 @@
 #include "absl/strings/str_join.h"
 #include "kd/base/files.h"
 #include "kd/base/tensor_text.h"
+#include "kd/base/torch_errors.h"
 #include "kd/status_macros.h"
 
 namespace kd {
@@ -118,7 +119,7 @@ absl::StatusOr<TensorMap> LoadTensorMap(const std::string& path) {
         path,
         ": not a PyTorch zip archive (expected torch.save of a plain dict, "
         "PyTorch >= 1.6, or a TorchScript/libtorch archive): ",
-        e.what()));
+        ExceptionMessage(e)));
   }
   TensorMap tensors;
   if (is_torchscript) {
@@ -132,7 +133,8 @@ absl::StatusOr<TensorMap> LoadTensorMap(const std::string& path) {
       }
     } catch (const std::exception& e) {
       return absl::InvalidArgumentError(absl::StrCat(
-          path, ": cannot read the TorchScript archive: ", e.what()));
+          path,
+          ": cannot read the TorchScript archive: ", ExceptionMessage(e)));
     }
   } else {
     c10::IValue value;
@@ -144,7 +146,7 @@ absl::StatusOr<TensorMap> LoadTensorMap(const std::string& path) {
           ": cannot unpickle (save a plain dict from Python: "
           "torch.save(dict(model.state_dict()), f); an OrderedDict or other "
           "Python classes cannot be read here): ",
-          e.what()));
+          ExceptionMessage(e)));
     }
     KD_ASSIGN_OR_RETURN(tensors, DictOfTensors(value, path, 0));
   }

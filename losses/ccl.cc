@@ -1,6 +1,7 @@
 // "ccl": CCL as run in the EGA reference: the label-aware contrastive loss
 // (nce) plus the symmetric KL of the student's and teacher's class
-// distributions at temperature 1, (KL(p_t||p_s) + KL(p_s||p_t)) / 2.
+// distributions at temperature T (1 by default),
+// T^2 (KL(p_t||p_s) + KL(p_s||p_t)) / 2.
 #include <ATen/ATen.h>
 
 #include "absl/strings/str_cat.h"
@@ -15,8 +16,8 @@ namespace {
 class CclLoss : public Loss {
  public:
   static constexpr char kDoc[] =
-      "CCL: nce on the embeddings + (KL(p_t||p_s) + KL(p_s||p_t))/2 on the "
-      "logits at T=1";
+      "CCL: nce on the embeddings + T^2 (KL(p_t||p_s) + KL(p_s||p_t))/2 on "
+      "the logits (T = kl_T, 1 by default)";
   static OptionSchema Schema() {
     return {{"T", OptionType::kDouble, "0.1",
              "temperature of the contrastive term (> 0)"},
@@ -51,10 +52,11 @@ class CclLoss : public Loss {
         torch::Tensor labels,
         IntegerInput("ccl", "labels", inputs.labels, x.student.size(0), 0));
     const torch::Tensor nce = LabelAwareNce(x.student, x.teacher, labels, t_);
+    // The reference's JSD term: T^2 (KL(p_t||p_s) + KL(p_s||p_t)) / 2.
     const torch::Tensor kl =
         (SoftmaxKl(logits.teacher, logits.student, kl_t_) +
-         SoftmaxKl(logits.student, logits.teacher, kl_t_)) /
-        2;
+         SoftmaxKl(logits.student, logits.teacher, kl_t_)) *
+        (kl_t_ * kl_t_ / 2);
     LossValue value;
     value.total = nce + kl;
     value.terms = {{"nce", nce}, {"kl", kl}};

@@ -4,7 +4,9 @@
 //   node = ||N - I||_F,  edge = ||E_t - E_s||_F,
 //   total = node_weight * node + edge_weight * edge
 // (Frobenius norms, not squared, not averaged). The teacher side is a
-// constant.
+// constant. node_target=labels / masked change what N is pulled to (pairs of
+// one class correlated / left free): variants studied in docs/ega_study.md;
+// the identity is the reference.
 #include <ATen/ATen.h>
 #include <torch/nn/modules/linear.h>
 
@@ -33,6 +35,12 @@ class EgaLoss : public Loss {
          "weight of the edge term ||E_t - E_s||_F"},
         {"graph", OptionType::kString, "pearson",
          "graph builder: any registered one (pearson, cosine, gaussian, ...)"},
+        {"node_target", OptionType::kString, "identity",
+         "what N is pulled to: identity (the reference: every "
+         "teacher-student pair but (i, i) decorrelated, same class or not), "
+         "labels (1 for pairs of one class, 0 otherwise) or masked (the "
+         "identity on the diagonal and between classes; pairs of one class "
+         "are left free)"},
         {"embed_dim", OptionType::kInt, "0",
          "0: align LossInputs' student/teacher embeddings (the model's "
          "heads); >0: the loss owns Linear layers from each network's pooled "
@@ -57,16 +65,35 @@ class EgaLoss : public Loss {
           context.student_feature_dim, " and ", context.teacher_feature_dim,
           ")"));
     }
+    const std::string& target = options.GetString("node_target");
+    NodeTarget node_target;
+    if (target == "identity") {
+      node_target = NodeTarget::kIdentity;
+    } else if (target == "labels") {
+      node_target = NodeTarget::kLabels;
+    } else if (target == "masked") {
+      node_target = NodeTarget::kMasked;
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("ega: node_target must be identity, labels or masked "
+                       "(found '",
+                       target, "')"));
+    }
     return std::unique_ptr<Loss>(
         new EgaLoss(options.GetDouble("node"), options.GetDouble("edge"),
-                    std::move(graph), embed_dim, context));
+                    std::move(graph), node_target, embed_dim, context));
   }
 
   LossInputSet reads() const override {
+    LossInputSet inputs;
     if (embed_dim_ > 0) {
-      return {LossInput::kStudentPooled, LossInput::kTeacherPooled};
+      inputs.Add(LossInput::kStudentPooled).Add(LossInput::kTeacherPooled);
+    } else {
+      inputs.Add(LossInput::kStudentEmbedding)
+          .Add(LossInput::kTeacherEmbedding);
     }
-    return {LossInput::kStudentEmbedding, LossInput::kTeacherEmbedding};
+    if (node_target_ != NodeTarget::kIdentity) inputs.Add(LossInput::kLabels);
+    return inputs;
   }
 
   absl::StatusOr<LossValue> Compute(const LossInputs& inputs) override {
@@ -93,10 +120,22 @@ class EgaLoss : public Loss {
     }
     KD_ASSIGN_OR_RETURN(GraphBlocks blocks,
                         BuildBlocks(*graph_, x.teacher, x.student));
-    const torch::Tensor identity =
-        at::eye(x.student.size(0), blocks.ab.options());
+    const int64_t b = x.student.size(0);
+    torch::Tensor node_diff = blocks.ab - at::eye(b, blocks.ab.options());
+    if (node_target_ != NodeTarget::kIdentity) {
+      KD_ASSIGN_OR_RETURN(torch::Tensor labels,
+                          IntegerInput("ega", "labels", inputs.labels, b, 0));
+      const torch::Tensor same_class =
+          labels.unsqueeze(1).eq(labels.unsqueeze(0)).to(blocks.ab.dtype());
+      if (node_target_ == NodeTarget::kLabels) {
+        node_diff = blocks.ab - same_class;
+      } else {  // kMasked: pairs of one class (off the diagonal) are free
+        node_diff = node_diff *
+                    (1 - same_class + at::eye(b, blocks.ab.options()));
+      }
+    }
     LossValue value;
-    const torch::Tensor node = at::norm(blocks.ab - identity);
+    const torch::Tensor node = at::norm(node_diff);
     const torch::Tensor edge = at::norm(blocks.aa - blocks.bb);
     value.total = node_weight_ * node + edge_weight_ * edge;
     value.terms = {{"node", node}, {"edge", edge}};
@@ -104,12 +143,15 @@ class EgaLoss : public Loss {
   }
 
  private:
+  enum class NodeTarget { kIdentity, kLabels, kMasked };
+
   EgaLoss(double node_weight, double edge_weight,
-          std::unique_ptr<GraphBuilder> graph, int64_t embed_dim,
-          const LossContext& context)
+          std::unique_ptr<GraphBuilder> graph, NodeTarget node_target,
+          int64_t embed_dim, const LossContext& context)
       : node_weight_(node_weight),
         edge_weight_(edge_weight),
         graph_(std::move(graph)),
+        node_target_(node_target),
         embed_dim_(embed_dim) {
     if (embed_dim_ > 0) {
       student_embed_ = register_module(
@@ -124,6 +166,7 @@ class EgaLoss : public Loss {
   double node_weight_;
   double edge_weight_;
   std::unique_ptr<GraphBuilder> graph_;
+  NodeTarget node_target_;
   int64_t embed_dim_;
   torch::nn::Linear student_embed_{nullptr};
   torch::nn::Linear teacher_embed_{nullptr};

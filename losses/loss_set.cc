@@ -1,6 +1,7 @@
 #include "losses/loss_set.h"
 
 #include <ATen/ATen.h>
+#include <torch/autograd.h>
 
 #include <cmath>
 
@@ -55,8 +56,10 @@ absl::StatusOr<std::shared_ptr<LossSet>> LossSet::Create(
   return set;
 }
 
-absl::StatusOr<LossSetValue> LossSet::Compute(const LossInputs& inputs) {
+absl::StatusOr<LossSetValue> LossSet::Compute(
+    const LossInputs& inputs, const torch::Tensor& gradients_at) {
   LossSetValue result;
+  std::vector<std::pair<std::string, torch::Tensor>> attached;
   const auto check_finite = [](const std::string& loss, const std::string& term,
                                const torch::Tensor& t) -> absl::Status {
     if (!t.defined() || t.numel() != 1) {
@@ -77,14 +80,29 @@ absl::StatusOr<LossSetValue> LossSet::Compute(const LossInputs& inputs) {
                         value.status());
     }
     KD_RETURN_IF_ERROR(check_finite(entry.name, "total", value->total));
-    result.terms.emplace_back(entry.name, value->total.detach());
+    attached.emplace_back(entry.name, value->total);
     for (const auto& [term, tensor] : value->terms) {
       KD_RETURN_IF_ERROR(check_finite(entry.name, term, tensor));
-      result.terms.emplace_back(absl::StrCat(entry.name, "/", term),
-                                tensor.detach());
+      attached.emplace_back(absl::StrCat(entry.name, "/", term), tensor);
     }
     const torch::Tensor weighted = value->total * entry.weight;
     result.total = result.total.defined() ? result.total + weighted : weighted;
+  }
+  if (gradients_at.defined()) {
+    const auto norm_of = [&](const torch::Tensor& t) {
+      if (!t.requires_grad()) return 0.0;
+      const torch::Tensor grad = torch::autograd::grad(
+          {t}, {gradients_at}, /*grad_outputs=*/{}, /*retain_graph=*/true,
+          /*create_graph=*/false, /*allow_unused=*/true)[0];
+      return grad.defined() ? grad.norm().item<double>() : 0.0;
+    };
+    result.gradient_norms.emplace_back("grad/total", norm_of(result.total));
+    for (const auto& [name, t] : attached) {
+      result.gradient_norms.emplace_back("grad/" + name, norm_of(t));
+    }
+  }
+  for (const auto& [name, t] : attached) {
+    result.terms.emplace_back(name, t.detach());
   }
   return result;
 }

@@ -43,6 +43,10 @@ struct LossSetValue {
   // by its parts as "<name>/<term>" ("ega/node", "ega/edge"), in spec order.
   // Scalars, detached from the graph (for logging).
   std::vector<std::pair<std::string, torch::Tensor>> terms;
+  // When Compute was given `gradients_at`: the norm of the gradient of the
+  // total ("grad/total") and of every term ("grad/<term>") with respect to
+  // it, 0 for a term that does not depend on it.
+  std::vector<std::pair<std::string, double>> gradient_norms;
 };
 
 // One loss of the set, as created from its spec.
@@ -66,7 +70,12 @@ class LossSet : public torch::nn::Module {
   // Computes every loss on `inputs`. A loss's own error (a missing input,
   // a wrong shape) is returned with the loss's name prefixed; a term that is
   // not finite (NaN/inf) is INVALID_ARGUMENT naming the loss and the term.
-  absl::StatusOr<LossSetValue> Compute(const LossInputs& inputs);
+  // With `gradients_at` defined (a tensor the inputs derive from, e.g. the
+  // student's embedding) it also measures each term's gradient there (a
+  // study of which term drives the student; costs a backward pass through
+  // the losses per term).
+  absl::StatusOr<LossSetValue> Compute(const LossInputs& inputs,
+                                       const torch::Tensor& gradients_at = {});
 
   const std::vector<WeightedLoss>& losses() const { return losses_; }
 

@@ -27,6 +27,7 @@
 #include "gflags/gflags.h"
 #include "glog/logging.h"
 #include "kd/base/files.h"
+#include "kd/base/torch_errors.h"
 #include "kd/data/data_setup.h"
 #include "kd/data/dataset.h"
 #include "kd/data/loader.h"
@@ -153,9 +154,7 @@ absl::StatusOr<kd::TeacherSpec> ValidateFlags() {
   return teacher;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Main(int argc, char** argv) {
   FLAGS_logtostderr = true;
   google::InitGoogleLogging(argv[0]);
   kd::CliSpec spec;
@@ -247,4 +246,11 @@ int main(int argc, char** argv) {
       static_cast<long long>(FLAGS_train_subset), FLAGS_input_size,
       augment ? "true" : "false", FLAGS_normalize.c_str());
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return kd::RunReportingExceptions("build_teacher_cache",
+                                    [&] { return Main(argc, argv); });
 }

@@ -21,6 +21,7 @@
 #include "gflags/gflags.h"
 #include "glog/logging.h"
 #include "kd/base/files.h"
+#include "kd/base/torch_errors.h"
 #include "kd/data/data_setup.h"
 #include "kd/data/loader.h"
 #include "kd/eval/features.h"
@@ -188,9 +189,7 @@ absl::Status Dump(Setup& setup) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Main(int argc, char** argv) {
   FLAGS_logtostderr = true;
   google::InitGoogleLogging(argv[0]);
   kd::CliSpec spec;
@@ -209,4 +208,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return kd::RunReportingExceptions("dump_embeddings",
+                                    [&] { return Main(argc, argv); });
 }

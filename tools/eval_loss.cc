@@ -32,6 +32,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gflags/gflags.h"
+#include "kd/base/torch_errors.h"
 #include "kd/status_macros.h"
 #include "kd/train/cli.h"
 #include "losses/loss_set.h"
@@ -93,7 +94,7 @@ absl::StatusOr<at::Tensor> LoadTensor(const std::string& flag,
     } catch (const std::exception& e) {
       return absl::InvalidArgumentError(absl::StrCat(
           "--", flag, "='", path, "' is not a readable torch.save file: ",
-          std::string(e.what()).substr(0, 300)));
+          std::string(ExceptionMessage(e)).substr(0, 300)));
     }
   } else {
     std::vector<double> values;
@@ -300,7 +301,9 @@ absl::Status Run() {
 }  // namespace
 }  // namespace kd
 
-int main(int argc, char** argv) {
+namespace {
+
+int Main(int argc, char** argv) {
   kd::CliSpec spec;
   spec.program = "eval_loss";
   spec.usage =
@@ -316,4 +319,11 @@ int main(int argc, char** argv) {
   const absl::Status status = kd::Run();
   if (!status.ok()) return kd::ReportBadInput("eval_loss", status);
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return kd::RunReportingExceptions("eval_loss",
+                                    [&] { return Main(argc, argv); });
 }

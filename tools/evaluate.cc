@@ -16,6 +16,7 @@
 #include "backbones/network.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
+#include "kd/base/torch_errors.h"
 #include "kd/data/data_setup.h"
 #include "kd/data/loader.h"
 #include "kd/eval/features.h"
@@ -177,9 +178,7 @@ absl::StatusOr<nlohmann::ordered_json> Evaluate(Setup& setup) {
   return j;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Main(int argc, char** argv) {
   FLAGS_logtostderr = true;
   google::InitGoogleLogging(argv[0]);
   kd::CliSpec spec;
@@ -209,4 +208,11 @@ int main(int argc, char** argv) {
     }
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return kd::RunReportingExceptions("evaluate",
+                                    [&] { return Main(argc, argv); });
 }

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "backbones/backbone.h"
 #include "glog/logging.h"
+#include "kd/base/torch_errors.h"
 #include "kd/data/dataset.h"
 #include "kd/train/cli.h"
 #include "kd/train/run_flags.h"
@@ -29,9 +30,7 @@ std::string PluginHelp() {
                       "\nLosses:\n", kd::LossSet::Help());
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Main(int argc, char** argv) {
   FLAGS_logtostderr = true;
   google::InitGoogleLogging(argv[0]);
   kd::RegisterRunFlags();
@@ -72,4 +71,10 @@ int main(int argc, char** argv) {
           : "",
       result->seconds);
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return kd::RunReportingExceptions("train", [&] { return Main(argc, argv); });
 }

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "kd/base/torch_errors.h"
 #include "kd/status_macros.h"
 
 namespace kd {
@@ -82,7 +83,7 @@ absl::StatusOr<BackboneOutput> BackboneTeacher::Forward(
     return out;
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(
-        absl::StrCat("teacher ", description_, ": ", e.what()));
+        absl::StrCat("teacher ", description_, ": ", ExceptionMessage(e)));
   }
 }
 

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "kd/base/tensor_text.h"
+#include "kd/base/torch_errors.h"
 #include "kd/status_macros.h"
 
 namespace kd {
@@ -43,7 +44,7 @@ absl::StatusOr<std::unique_ptr<TorchScriptTeacher>> TorchScriptTeacher::Load(
   try {
     *module = torch::jit::load(path, torch::kCPU);
   } catch (const std::exception& e) {
-    std::string what = e.what();
+    std::string what = ExceptionMessage(e);
     what = what.substr(0, what.find('\n'));
     return absl::InvalidArgumentError(absl::StrCat(
         path,
@@ -79,7 +80,7 @@ absl::StatusOr<torch::Tensor> TorchScriptTeacher::Run(
     torch::NoGradGuard no_grad;
     output = module_->forward({images});
   } catch (const std::exception& e) {
-    std::string what = e.what();
+    std::string what = ExceptionMessage(e);
     return absl::InvalidArgumentError(
         absl::StrCat("torchscript teacher ", path_, ": forward on images ",
                      ShapeText(images), " failed: ", what.substr(0, 2000)));

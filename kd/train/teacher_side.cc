@@ -7,12 +7,31 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "glog/logging.h"
 #include "kd/status_macros.h"
 #include "kd/teacher/teacher_setup.h"
 #include "kd/train/sgd_state.h"
 
 namespace kd {
+
+LrSchedule HeadFirstSchedule(double base_lr, int64_t epochs) {
+  LrScheduleConfig config;
+  config.kind = "multistep";
+  config.base_lr = base_lr;
+  config.epochs = std::max<int64_t>(epochs, 1);
+  config.milestones.clear();
+  for (const double fraction : {150.0 / 240, 180.0 / 240, 210.0 / 240}) {
+    const int64_t m = std::llround(fraction * epochs);
+    if (m >= 1 && m < epochs &&
+        (config.milestones.empty() || m > config.milestones.back())) {
+      config.milestones.push_back(m);
+    }
+  }
+  absl::StatusOr<LrSchedule> schedule = LrSchedule::Create(config);
+  CHECK(schedule.ok()) << schedule.status();  // valid by construction
+  return *schedule;
+}
 
 absl::StatusOr<std::unique_ptr<TeacherSide>> TeacherSide::Create(
     const RunConfig& config, const TeacherSpec& spec,
@@ -48,9 +67,10 @@ absl::StatusOr<std::unique_ptr<TeacherSide>> TeacherSide::Create(
   for (auto& p : side->head_->parameters()) {
     p.set_requires_grad(side->policy_ != HeadPolicy::kFrozen);
   }
-  // The reference: the teacher head's own SGD, lr 0.01, no decay.
+  // The reference: the teacher head's own SGD, lr 0.01, weight decay 5e-4.
   torch::optim::SGDOptions options(config.teacher_head_lr);
-  options.momentum(config.momentum).weight_decay(0);
+  options.momentum(config.momentum)
+      .weight_decay(config.teacher_head_weight_decay);
   side->head_optimizer_ =
       std::make_unique<torch::optim::SGD>(side->head_->parameters(), options);
   return side;
@@ -100,11 +120,17 @@ void TeacherSide::StartEpoch(int64_t first_step) {
 }
 
 absl::Status TeacherSide::TrainHeadFirst(DataLoader& train_loader) {
+  const double base_lr = head_optimizer_->param_groups()[0].options().get_lr();
+  const LrSchedule schedule = HeadFirstSchedule(base_lr, head_epochs_);
   LOG(INFO) << "sequential: training the teacher head for " << head_epochs_
-            << " epochs (lr "
-            << head_optimizer_->param_groups()[0].options().get_lr()
+            << " epochs (lr " << base_lr << ", x0.1 after epochs "
+            << absl::StrJoin(schedule.config().milestones, ", ")
             << "), then freezing it";
   for (int64_t epoch = 0; epoch < head_epochs_; ++epoch) {
+    for (auto& group : head_optimizer_->param_groups()) {
+      static_cast<torch::optim::SGDOptions&>(group.options())
+          .lr(schedule.At(epoch, 0, 1));
+    }
     head_->train();
     train_loader.StartEpoch(1000000 + epoch);  // its own orders
     double loss_sum = 0;

@@ -5,9 +5,14 @@
 //                      checkpoint or --teacher_head_checkpoint);
 //   kTrainedFirst      sequential without a trained head: the head trains on
 //                      CE of the teacher's features for --teacher_head_epochs
-//                      before the student's first epoch, then stays frozen;
+//                      before the student's first epoch, then stays frozen
+//                      (the reference's train_teacher.py: SGD, lr x0.1 after
+//                      62.5, 75 and 87.5 % of the epochs, i.e. 150/180/210
+//                      of 240);
 //   kTrainedAlongside  simultaneous: the head trains on CE at every student
-//                      step with its own SGD (the reference).
+//                      step with its own SGD at a constant rate (the
+//                      reference).
+// The head's SGD: --teacher_head_lr, --momentum, --teacher_head_weight_decay.
 // The teacher itself never trains. The student's losses see the head's
 // outputs as constants.
 #ifndef KD_TRAIN_TEACHER_SIDE_H_
@@ -27,9 +32,14 @@
 #include "kd/data/loader.h"
 #include "kd/teacher/teacher.h"
 #include "kd/teacher/teacher_factory.h"
+#include "kd/train/lr_schedule.h"
 #include "kd/train/run_config.h"
 
 namespace kd {
+
+// The learning rate of each epoch of a head trained first: `base_lr`, x0.1
+// after 62.5, 75 and 87.5 % of `epochs` (rounded to whole epochs).
+LrSchedule HeadFirstSchedule(double base_lr, int64_t epochs);
 
 class TeacherSide {
  public:
@@ -78,6 +88,7 @@ class TeacherSide {
   absl::Status LoadState(const TensorMap& state, const std::string& source);
 
   HeadPolicy head_policy() const { return policy_; }
+  const torch::optim::SGD& head_optimizer() const { return *head_optimizer_; }
   bool head_trains_alongside() const {
     return policy_ == HeadPolicy::kTrainedAlongside;
   }

@@ -46,7 +46,10 @@ absl::StatusOr<StepResult> TrainStep(TrainingRun& run, const Batch& batch) {
       inputs.teacher = &teacher.features;
     }
   }
-  KD_ASSIGN_OR_RETURN(LossSetValue value, run.losses->Compute(inputs));
+  KD_ASSIGN_OR_RETURN(
+      LossSetValue value,
+      run.losses->Compute(inputs, run.config.grad_norms ? inputs.student_embed
+                                                        : torch::Tensor()));
   StepResult result;
   result.total = value.total.item<double>();
   if (!std::isfinite(result.total)) {
@@ -64,6 +67,8 @@ absl::StatusOr<StepResult> TrainStep(TrainingRun& run, const Batch& batch) {
   for (const auto& [name, term] : value.terms) {
     result.terms.emplace_back(name, term.item<double>());
   }
+  result.terms.insert(result.terms.end(), value.gradient_norms.begin(),
+                      value.gradient_norms.end());
   result.student_logits = out.head.logits.detach();
   result.teacher_logits = teacher.head.logits;
   result.labels = labels;

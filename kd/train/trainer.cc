@@ -27,20 +27,25 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
-// The output directory must hold a run exactly when we continue one.
-absl::Status CheckOutDir(const RunConfig& config) {
+// Whether there is a run to continue: with --resume, the checkpoint in
+// --out_dir (a run killed before its first checkpoint starts afresh, and
+// says so); without, a checkpoint there is an error (no run is overwritten).
+absl::StatusOr<bool> ContinuesARun(const RunConfig& config) {
   const std::string checkpoint = config.out_dir + "/checkpoint.pt";
-  if (config.resume && !PathExists(checkpoint)) {
-    return absl::NotFoundError(
-        absl::StrCat("--resume: no checkpoint to resume from: ", checkpoint));
+  if (config.resume) {
+    if (PathExists(checkpoint)) return true;
+    LOG(WARNING) << "--resume: no checkpoint.pt in " << config.out_dir
+                 << " yet (the run stopped before its first epoch ended): "
+                    "starting the run afresh";
+    return false;
   }
-  if (!config.resume && PathExists(checkpoint)) {
+  if (PathExists(checkpoint)) {
     return absl::AlreadyExistsError(absl::StrCat(
         "--out_dir ", config.out_dir,
         " already holds a run (checkpoint.pt): pass --resume to continue it, "
         "or choose another --out_dir"));
   }
-  return absl::OkStatus();
+  return false;
 }
 
 // One step of the epoch loop, accounted in `stats` and shown by `bar`; false
@@ -70,13 +75,13 @@ Trainer::~Trainer() = default;
 absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(
     const RunConfig& config) {
   KD_RETURN_IF_ERROR(ValidateRunConfig(config));
-  KD_RETURN_IF_ERROR(CheckOutDir(config));
+  KD_ASSIGN_OR_RETURN(const bool resume, ContinuesARun(config));
   auto state = std::make_unique<State>();
   KD_ASSIGN_OR_RETURN(state->run, SetUpRun(config));
   KD_RETURN_IF_ERROR(
       WithPrefix("--out_dir: ", MakeDirectories(config.out_dir)));
   state->metrics = std::make_unique<MetricsLog>(config.out_dir);
-  if (config.resume) {
+  if (resume) {
     const std::string path = state->run->Path("checkpoint.pt");
     KD_ASSIGN_OR_RETURN(state->progress,
                         RestoreRunState(path, state->run.get()));

@@ -154,5 +154,30 @@ TEST(EgaTest, OwnEmbeddingLayersAreTrainableParameters) {
             0);
 }
 
+// node_target=labels / masked read the labels; with one class per example
+// they equal the reference (no pairs of one class to treat otherwise).
+TEST(EgaTest, NodeTargetsNeedLabelsAndReduceToTheReference) {
+  EXPECT_THAT(Loss::Registry::Global()
+                  .Create("ega:node_target=classes", LossContext{})
+                  .status()
+                  .message(),
+              HasSubstr("node_target must be identity, labels or masked"));
+  LossInputs in;
+  in.student_embed = at::randn({4, 5}, at::kDouble);
+  in.teacher_embed = at::randn({4, 5}, at::kDouble);
+  const double reference = MakeLoss("ega")->Compute(in)->total.item<double>();
+  for (const char* spec : {"ega:node_target=labels", "ega:node_target=masked"}) {
+    SCOPED_TRACE(spec);
+    auto loss = MakeLoss(spec);
+    EXPECT_THAT(loss->Compute(in).status().message(),
+                HasSubstr("ega needs labels"));
+    in.labels = at::arange(4);
+    auto value = loss->Compute(in);
+    ASSERT_TRUE(value.ok()) << value.status();
+    EXPECT_NEAR(value->total.item<double>(), reference, 1e-12);
+    in.labels = at::Tensor();
+  }
+}
+
 }  // namespace
 }  // namespace kd

@@ -34,6 +34,8 @@ const std::vector<std::string>& Specs() {
       "fitnet:stage=2,preact=true",
       "ega",
       "ega:embed_dim=5",
+      "ega:node_target=labels",
+      "ega:node_target=masked",
       "crd:nce_k=6",
       "crd:nce_k=6,input=pooled",
       "crd:nce_k=6,sampling=uniform",

@@ -31,7 +31,18 @@ expect_bad "$TMP/no_such_dir" train "${T[@]}" --data_dir="$TMP/no_such_dir"
 expect_bad "--teacher_checkpoint: no such file: $TMP/none.pt" train \
   --mode=simultaneous --teacher=resnet8 --student=resnet8 \
   --teacher_checkpoint="$TMP/none.pt" --out_dir="$TMP/run" --data_dir="$FMNIST"
-expect_bad "--resume: no checkpoint to resume from" train "${T[@]}" --resume
+# Damaged checkpoints: one line naming the file, no libtorch stack trace.
+/usr/bin/python3 -c "import torch; torch.save({'w': torch.zeros(4096)}, '$TMP/full.pt')"
+head -c 700 "$TMP/full.pt" >"$TMP/truncated.pt"
+echo "not a checkpoint" >"$TMP/garbage.pt"
+expect_bad "$TMP/truncated.pt" evaluate --checkpoint="$TMP/truncated.pt"
+expect_bad "$TMP/garbage.pt" evaluate --checkpoint="$TMP/garbage.pt"
+expect_bad "$TMP/truncated.pt" train --mode=simultaneous --teacher=resnet8 \
+  --student=resnet8 --teacher_checkpoint="$TMP/truncated.pt" \
+  --out_dir="$TMP/run" --data_dir="$FMNIST" --train_subset=20 --eval_subset=20
+expect_bad "$TMP/truncated.pt" build_teacher_cache --teacher=resnet8 \
+  --teacher_checkpoint="$TMP/truncated.pt" --out="$TMP/c.cache" \
+  --data_dir="$FMNIST" --train_subset=20
 expect_bad "--device" train "${T[@]}" --device=tpu
 expect_bad "--checkpoint: required" evaluate
 expect_bad "checkpoint $TMP/none.pt: no such file" evaluate --checkpoint="$TMP/none.pt"

@@ -37,12 +37,19 @@ def cosine(x):
     return u @ u.t()
 
 
-def ega(xs, xt, node=1.0, edge=0.3, graph=pearson):
+def ega(xs, xt, node=1.0, edge=0.3, graph=pearson, y=None, target="identity"):
     xt = xt.detach()
     c = graph(torch.cat([xt, xs], 0))
     b = xs.shape[0]
     et, es, n = c[:b, :b], c[b:, b:], c[:b, b:]
-    ln = torch.sqrt(((n - torch.eye(b)) ** 2).sum())
+    if target == "identity":
+        d = n - torch.eye(b)
+    elif target == "labels":  # pairs of one class pulled to 1, others to 0
+        d = n - (y[:, None] == y[None, :]).double()
+    else:  # masked: pairs of one class, off the diagonal, left free
+        same = (y[:, None] == y[None, :]).double()
+        d = (n - torch.eye(b)) * (1 - same + torch.eye(b))
+    ln = torch.sqrt((d ** 2).sum())
     le = torch.sqrt(((et - es) ** 2).sum())
     return node * ln + edge * le, {"node": ln, "edge": le}
 
@@ -103,11 +110,13 @@ def nce(xs, xt, y, T=0.1):
     return (lp + ln).mean(), {}
 
 
-def ccl(xs, xt, zs, zt, y):
+def ccl(xs, xt, zs, zt, y, T=1.0):
+    # The EGA reference's JSD term: T^2 (KL(p_t||p_s) + KL(p_s||p_t)) / 2,
+    # each KL summed over classes and averaged over the batch.
     n, _ = nce(xs, xt, y)
     zt = zt.detach()
-    ps, pt = F.log_softmax(zs, 1), F.log_softmax(zt, 1)
-    kl = ((pt.exp() * (pt - ps)).sum() + (ps.exp() * (ps - pt)).sum()) / (2 * zs.shape[0])
+    ps, pt = F.log_softmax(zs / T, 1), F.log_softmax(zt / T, 1)
+    kl = T * T * ((pt.exp() * (pt - ps)).sum() + (ps.exp() * (ps - pt)).sum()) / (2 * zs.shape[0])
     return n + kl, {"nce": n, "kl": kl}
 
 
@@ -202,6 +211,12 @@ def main():
         lambda student_embed, teacher_embed: ega(student_embed, teacher_embed, 0.8, 0.24), emb)
     add("ega_cosine", "ega:graph=cosine",
         lambda student_embed, teacher_embed: ega(student_embed, teacher_embed, graph=cosine), emb)
+    add("ega_node_target_labels", "ega:node=0.8,edge=0.24,node_target=labels",
+        lambda student_embed, teacher_embed: ega(student_embed, teacher_embed, 0.8, 0.24,
+                                                 y=y, target="labels"), emb, {"labels": y})
+    add("ega_node_target_masked", "ega:node=0.8,edge=0.24,node_target=masked",
+        lambda student_embed, teacher_embed: ega(student_embed, teacher_embed, 0.8, 0.24,
+                                                 y=y, target="masked"), emb, {"labels": y})
     add("kd_random", "kd:T=2",
         lambda student_logits, teacher_logits: kd(student_logits, teacher_logits, 2.0),
         {"student_logits": zs, "teacher_logits": zt}, grad_of=("student_logits",))
@@ -228,6 +243,11 @@ def main():
     add("ccl_random", "ccl",
         lambda student_embed, teacher_embed, student_logits, teacher_logits:
             ccl(student_embed, teacher_embed, student_logits, teacher_logits, y),
+        {**emb, "student_logits": zs, "teacher_logits": zt}, {"labels": y},
+        grad_of=("student_embed", "student_logits"))
+    add("ccl_kl_T", "ccl:kl_T=4",
+        lambda student_embed, teacher_embed, student_logits, teacher_logits:
+            ccl(student_embed, teacher_embed, student_logits, teacher_logits, y, 4.0),
         {**emb, "student_logits": zs, "teacher_logits": zt}, {"labels": y},
         grad_of=("student_embed", "student_logits"))
     add("irg_random", "irg", lambda student_embed, teacher_embed: irg(student_embed, teacher_embed), emb)
