@@ -2,7 +2,7 @@
 // (PNG), e.g. the test error per epoch of a plain, a node-only, an edge-only
 // and a full EGA student:
 //
-//   plot_metrics --out=dynamics.png --column=test_top1 --error \
+//   plot_metrics --out=dynamics.png --column=test_top1 --error
 //       --run="ce=runs/ce" --run="ce + node=runs/node" --run="EGA=runs/ega"
 //
 // Each --run is "<legend>=<run directory>" (repeatable); a directory list
@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gflags/gflags.h"
 #include "kd/base/files.h"
@@ -69,13 +70,14 @@ absl::StatusOr<kd::plot::Series> ReadSeries(const RunSpec& run, int index) {
                         kd::MetricsLog(dir).ReadAll());
     for (const kd::EpochRecord& r : records) {
       const double v = r.Get(FLAGS_column, NAN);
-      if (std::isnan(v)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("--column ", FLAGS_column, ": not in ", dir,
-                         "/metrics.jsonl (epoch ", r.epoch, ")"));
-      }
+      if (std::isnan(v)) continue;  // absent, or null (not evaluated)
       by_epoch[r.epoch].push_back(FLAGS_error ? 100.0 - v : v);
     }
+  }
+  if (by_epoch.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--column ", FLAGS_column, ": no value in the metrics of --run ",
+        run.legend, " (", absl::StrJoin(run.dirs, ","), ")"));
   }
   kd::plot::Series series;
   series.name = run.legend;

@@ -2,6 +2,8 @@
 
 #include <ATen/ATen.h>
 
+#include <limits>
+
 #include "kd/status_macros.h"
 
 namespace kd {
@@ -80,6 +82,7 @@ std::vector<std::pair<std::string, double>> EpochStats::RunningMeans() const {
 }
 
 EpochRecord EpochStats::Record(int64_t epoch, const After& after) const {
+  const double kNone = std::numeric_limits<double>::quiet_NaN();
   EpochRecord record;
   record.epoch = epoch;
   record.values = {{"lr", after.lr}, {"train_loss", mean_loss()}};
@@ -94,12 +97,17 @@ EpochRecord EpochStats::Record(int64_t epoch, const After& after) const {
     }
     record.values.emplace_back("train_teacher_top1",
                                Percent(teacher_.Correct(1), seen_));
-    record.values.emplace_back("teacher_top1", after.teacher_top1);
+    record.values.emplace_back("teacher_top1",
+                               after.evaluated ? after.teacher_top1 : kNone);
   }
-  record.values.emplace_back("test_loss", after.eval.loss);
-  record.values.emplace_back("test_top1", after.eval.top1);
-  record.values.emplace_back("test_top5", after.eval.top5);
-  record.values.emplace_back("best_top1", after.best_top1);
+  record.values.emplace_back("test_loss",
+                             after.evaluated ? after.eval.loss : kNone);
+  record.values.emplace_back("test_top1",
+                             after.evaluated ? after.eval.top1 : kNone);
+  record.values.emplace_back("test_top5",
+                             after.evaluated ? after.eval.top5 : kNone);
+  record.values.emplace_back("best_top1",
+                             after.evaluated ? after.best_top1 : kNone);
   record.values.emplace_back("images_per_s", after.train_seconds > 0
                                                  ? seen_ / after.train_seconds
                                                  : 0);

@@ -60,14 +60,16 @@ class EpochStats {
   struct After {
     double lr = 0;             // at the epoch's first step
     double teacher_top1 = -1;  // teacher head on the evaluation split
-    EvalResult eval;           // the trained network on it
+    bool evaluated = true;     // false: no evaluation after this epoch
+    EvalResult eval;           // the trained network on it, if evaluated
     double best_top1 = 0;      // best evaluation top-1 so far
     double train_seconds = 0;  // wall time of the steps
   };
   // The record, in the column order of metrics.csv: lr, train_loss,
   // train_<term>..., train_top1, [train_teacher_head_ce], [train_teacher_top1,
   // teacher_top1], test_loss, test_top1, test_top5, best_top1, images_per_s,
-  // epoch_seconds.
+  // epoch_seconds. Without an evaluation the evaluation-split figures
+  // (teacher_top1, test_*, best_top1) are NaN (null in metrics.jsonl).
   EpochRecord Record(int64_t epoch, const After& after) const;
 
  private:

@@ -1,5 +1,7 @@
 #include "kd/train/run_outputs.h"
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 #include "kd/base/files.h"
 #include "kd/plot/plot.h"
@@ -28,8 +30,11 @@ absl::Status WriteLearningCurve(const TrainingRun& run,
   for (const EpochRecord& r : records) {
     train.x.push_back(r.epoch);
     train.y.push_back(100.0 - r.Get("train_top1"));
-    test.x.push_back(r.epoch);
-    test.y.push_back(100.0 - r.Get("test_top1"));
+    const double top1 = r.Get("test_top1", NAN);  // null: not evaluated
+    if (!std::isnan(top1)) {
+      test.x.push_back(r.epoch);
+      test.y.push_back(100.0 - top1);
+    }
     const double t = r.Get("teacher_top1", -1);
     if (t >= 0) {
       teacher.x.push_back(r.epoch);

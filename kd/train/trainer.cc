@@ -155,28 +155,38 @@ absl::StatusOr<RunResult> Trainer::Run() {
     EpochStats::After after;
     after.train_seconds = SecondsSince(e0);
     after.lr = run.schedule->At(epoch, 0, steps);
-    KD_ASSIGN_OR_RETURN(
-        last_eval, EvaluateClassifier(run.model, *run.eval_loader, run.device));
-    if (run.teacher && run.teacher->head_trains_alongside()) {
-      KD_ASSIGN_OR_RETURN(progress.teacher_top1,
-                          run.teacher->EvaluateHead(*run.eval_loader));
+    const bool evaluates =
+        (epoch + 1) % c.eval_every == 0 || epoch + 1 == c.epochs;
+    if (evaluates) {
+      KD_ASSIGN_OR_RETURN(
+          last_eval,
+          EvaluateClassifier(run.model, *run.eval_loader, run.device));
+      if (run.teacher && run.teacher->head_trains_alongside()) {
+        KD_ASSIGN_OR_RETURN(progress.teacher_top1,
+                            run.teacher->EvaluateHead(*run.eval_loader));
+      }
     }
-    const bool is_best = last_eval.top1 > progress.best_top1;
+    const bool is_best = evaluates && last_eval.top1 > progress.best_top1;
     if (is_best) {
       progress.best_top1 = last_eval.top1;
       progress.best_epoch = epoch + 1;
     }
+    after.evaluated = evaluates;
     after.eval = last_eval;
     after.teacher_top1 = progress.teacher_top1;
     after.best_top1 = progress.best_top1;
     KD_RETURN_IF_ERROR(state_->metrics->Append(stats.Record(epoch + 1, after)));
+    const std::string eval_text =
+        evaluates
+            ? absl::StrFormat(
+                  "%s top-1 %.2f%% top-5 %.2f%% (best %.2f%% at epoch %d)",
+                  c.eval_split, last_eval.top1, last_eval.top5,
+                  progress.best_top1, progress.best_epoch)
+            : std::string("not evaluated (--eval_every)");
     LOG(INFO) << absl::StrFormat(
-        "epoch %d/%d: train loss %.4f, train top-1 %.2f%%, %s top-1 %.2f%% "
-        "top-5 %.2f%% (best %.2f%% at epoch %d)%s, %.0f img/s",
-        epoch + 1, c.epochs, stats.mean_loss(), stats.train_top1(),
-        c.eval_split, last_eval.top1, last_eval.top5, progress.best_top1,
-        progress.best_epoch,
-        run.teacher && progress.teacher_top1 >= 0
+        "epoch %d/%d: train loss %.4f, train top-1 %.2f%%, %s%s, %.0f img/s",
+        epoch + 1, c.epochs, stats.mean_loss(), stats.train_top1(), eval_text,
+        evaluates && run.teacher && progress.teacher_top1 >= 0
             ? absl::StrFormat(", teacher head %.2f%%", progress.teacher_top1)
             : std::string(),
         after.train_seconds > 0 ? stats.seen() / after.train_seconds : 0.0);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <string>
 
@@ -129,6 +130,35 @@ TEST(TrainerTest, SameSeedGivesSameWeightsOtherSeedDoesNot) {
   ASSERT_TRUE(wa.ok() && wc.ok());
   EXPECT_FALSE(wa->at("model.backbone.conv1.weight")
                    .equal(wc->at("model.backbone.conv1.weight")));
+}
+
+TEST(TrainerTest, EvalEveryEvaluatesEveryNthAndTheLastEpochOnly) {
+  RunConfig every = TeacherConfig(FreshTestTempPath("eval_every_1"));
+  RunConfig third = TeacherConfig(FreshTestTempPath("eval_every_3"));
+  third.eval_every = 3;
+  MustRun(every);
+  const RunResult result = MustRun(third);
+  // Evaluation does not touch training: the same weights either way (the
+  // run state's best epoch differs: it is chosen among evaluated epochs).
+  auto weights_every = LoadTensorMap(every.out_dir + "/teacher_final.pt");
+  auto weights_third = LoadTensorMap(third.out_dir + "/teacher_final.pt");
+  ASSERT_TRUE(weights_every.ok() && weights_third.ok());
+  ASSERT_EQ(weights_every->size(), weights_third->size());
+  for (const auto& [name, tensor] : *weights_every) {
+    EXPECT_TRUE(tensor.equal(weights_third->at(name))) << name;
+  }
+  auto all = MetricsLog(every.out_dir).ReadAll();
+  auto some = MetricsLog(third.out_dir).ReadAll();
+  ASSERT_TRUE(all.ok() && some.ok());
+  ASSERT_EQ(some->size(), 4u);
+  for (int i : {0, 1}) {
+    EXPECT_TRUE(std::isnan((*some)[i].Get("test_top1", NAN))) << i;
+    EXPECT_EQ((*some)[i].Get("train_loss"), (*all)[i].Get("train_loss"));
+  }
+  for (int i : {2, 3}) {  // epoch 3 (every 3rd) and epoch 4 (the last)
+    EXPECT_EQ((*some)[i].Get("test_top1"), (*all)[i].Get("test_top1")) << i;
+  }
+  EXPECT_EQ(result.last_top1, (*all)[3].Get("test_top1"));
 }
 
 TEST(TrainerTest, ResumeAfterStopEqualsUnbrokenRun) {
