@@ -4,9 +4,9 @@
 //   node = ||N - I||_F,  edge = ||E_t - E_s||_F,
 //   total = node_weight * node + edge_weight * edge
 // (Frobenius norms, not squared, not averaged). The teacher side is a
-// constant. node_target=labels / masked change what N is pulled to (pairs of
-// one class correlated / left free): variants studied in docs/ega_study.md;
-// the identity is the reference.
+// constant. node_target=labels / masked / teacher change what N is pulled to
+// (pairs of one class correlated / left free / the teacher's own graph E_t):
+// variants studied in docs/ega_study.md; the identity is the reference.
 #include <ATen/ATen.h>
 #include <torch/nn/modules/linear.h>
 
@@ -40,7 +40,8 @@ class EgaLoss : public Loss {
          "teacher-student pair but (i, i) decorrelated, same class or not), "
          "labels (1 for pairs of one class, 0 otherwise) or masked (the "
          "identity on the diagonal and between classes; pairs of one class "
-         "are left free)"},
+         "are left free) or teacher (E_t, the teacher's own graph: a student "
+         "equal to the teacher has node 0)"},
         {"embed_dim", OptionType::kInt, "0",
          "0: align LossInputs' student/teacher embeddings (the model's "
          "heads); >0: the loss owns Linear layers from each network's pooled "
@@ -73,11 +74,13 @@ class EgaLoss : public Loss {
       node_target = NodeTarget::kLabels;
     } else if (target == "masked") {
       node_target = NodeTarget::kMasked;
+    } else if (target == "teacher") {
+      node_target = NodeTarget::kTeacher;
     } else {
-      return absl::InvalidArgumentError(
-          absl::StrCat("ega: node_target must be identity, labels or masked "
-                       "(found '",
-                       target, "')"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "ega: node_target must be identity, labels, masked or teacher "
+          "(found '",
+          target, "')"));
     }
     return std::unique_ptr<Loss>(
         new EgaLoss(options.GetDouble("node"), options.GetDouble("edge"),
@@ -92,7 +95,10 @@ class EgaLoss : public Loss {
       inputs.Add(LossInput::kStudentEmbedding)
           .Add(LossInput::kTeacherEmbedding);
     }
-    if (node_target_ != NodeTarget::kIdentity) inputs.Add(LossInput::kLabels);
+    if (node_target_ == NodeTarget::kLabels ||
+        node_target_ == NodeTarget::kMasked) {
+      inputs.Add(LossInput::kLabels);
+    }
     return inputs;
   }
 
@@ -122,7 +128,9 @@ class EgaLoss : public Loss {
                         BuildBlocks(*graph_, x.teacher, x.student));
     const int64_t b = x.student.size(0);
     torch::Tensor node_diff = blocks.ab - at::eye(b, blocks.ab.options());
-    if (node_target_ != NodeTarget::kIdentity) {
+    if (node_target_ == NodeTarget::kTeacher) {
+      node_diff = blocks.ab - blocks.aa;  // E_t: from the teacher, a constant
+    } else if (node_target_ != NodeTarget::kIdentity) {
       KD_ASSIGN_OR_RETURN(torch::Tensor labels,
                           IntegerInput("ega", "labels", inputs.labels, b, 0));
       const torch::Tensor same_class =
@@ -130,8 +138,8 @@ class EgaLoss : public Loss {
       if (node_target_ == NodeTarget::kLabels) {
         node_diff = blocks.ab - same_class;
       } else {  // kMasked: pairs of one class (off the diagonal) are free
-        node_diff = node_diff *
-                    (1 - same_class + at::eye(b, blocks.ab.options()));
+        node_diff =
+            node_diff * (1 - same_class + at::eye(b, blocks.ab.options()));
       }
     }
     LossValue value;
@@ -143,7 +151,7 @@ class EgaLoss : public Loss {
   }
 
  private:
-  enum class NodeTarget { kIdentity, kLabels, kMasked };
+  enum class NodeTarget { kIdentity, kLabels, kMasked, kTeacher };
 
   EgaLoss(double node_weight, double edge_weight,
           std::unique_ptr<GraphBuilder> graph, NodeTarget node_target,

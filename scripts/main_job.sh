@@ -1,41 +1,50 @@
 #!/usr/bin/env bash
-# The main job: installs the dependencies, builds the trainer (release,
-# -c opt) and runs a small, complete distillation experiment on
-# Fashion-MNIST, then prints teacher / plain student / EGA student accuracy.
+# The main job: installs the dependencies, builds the tools (release, -c opt)
+# and runs a small, complete distillation experiment on Fashion-MNIST where a
+# teacher's knowledge matters, then prints a table of the students.
 #
-#   1. teacher:       resnet20 + embedding head, cross-entropy (--mode=teacher),
-#                     trained once (first seed)
-#   2. plain student: resnet8 + embedding head, cross-entropy only
-#   3. EGA student:   resnet8, cross-entropy + EGA (node 0.8, edge 0.24, the
-#                     reference weights) from the frozen teacher
-#                     (--mode=sequential: the teacher's head, trained in
-#                     step 1, frozen too; KD_MAIN_MODE=simultaneous trains it
-#                     alongside, as the reference does)
-# Steps 2 and 3 run once per seed in KD_MAIN_SEEDS: the table shows every
-# seed, the mean and spread of each student, and the paired difference.
+#   1. teacher:  resnet8 + embedding head, cross-entropy (--mode=teacher) on
+#                KD_MAIN_TEACHER_IMAGES training images (20x the students')
+#   2. students: resnet8 on a label budget (KD_MAIN_STUDENT_IMAGES labelled
+#                images, a subset of the teacher's), one run per row and seed:
+#                  plain     CE
+#                  KD        0.1 CE + 0.9 KD (T = 4), the CIFAR benchmarks' KD
+#                  EGA       CE + ega(node 0.8, edge 0.24), the paper's weights
+#                  EGA + KD  0.1 CE + 0.9 KD + ega(0.8, 0.24): the paper's
+#                            combined row
+#                the distilled rows with the teacher and its head frozen
+#                (--mode=sequential); the teacher sees its own crop + flip of
+#                each image, as in the reference.
 #
-# For a seed, both students share the initial weights, batch order,
-# augmentation, schedule and weight decay: a distillation run with zero loss
-# weights ends with the plain student's weights bit for bit
-# (tests/train/trainer_test.cc, ZeroWeightDistillationEqualsThePlainStudent).
-# The plain student runs as --mode=teacher --teacher=resnet8 --loss=ce, the
-# CE-only student's exact computation without a teacher forward pass.
+# The teacher knows more than a student because it saw more labelled images
+# (the setting of a label budget, or of a teacher trained on a large data
+# set); it has the student's architecture, which keeps the job in minutes.
+# For a seed, every student shares its initial weights, batch order,
+# augmentation and schedule: a distillation run with zero loss weights ends
+# with the plain student's weights bit for bit
+# (tests/train/trainer_test.cc, ZeroWeightDistillationEqualsThePlainStudent),
+# so a row differs from the plain one only by its loss. The table shows each
+# row's mean +- sd over the seeds and its paired difference to the plain
+# student, seed by seed.
 #
-# To fit in minutes on 2 CPU cores it trains on a class-balanced subset and
-# for a few epochs (sizes below; override with the environment variables).
-# Fashion-MNIST's 28x28 grey images are zero-padded to 32x32 and repeated to
-# 3 channels; random crop (4 px) + flip.
+# Sizes come from the environment (KD_MAIN_*); the defaults keep the training
+# part near 8 minutes on 2 CPU cores. Fashion-MNIST's 28x28 grey images are
+# zero-padded to 32x32 and repeated to 3 channels; random crop (4 px) + flip.
+# Students are evaluated (after their last epoch) on class-balanced test
+# images that neither the teacher nor the students trained on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TRAIN_SUBSET="${KD_MAIN_TRAIN_SUBSET:-3000}"
-EVAL_SUBSET="${KD_MAIN_EVAL_SUBSET:-1000}"
-TEACHER="${KD_MAIN_TEACHER:-resnet20}"
-TEACHER_EPOCHS="${KD_MAIN_TEACHER_EPOCHS:-8}"
-STUDENT_EPOCHS="${KD_MAIN_STUDENT_EPOCHS:-8}"
-MODE="${KD_MAIN_MODE:-sequential}"
+source scripts/lib/experiments.sh
+
+TEACHER="${KD_MAIN_TEACHER:-resnet8}"
+TEACHER_IMAGES="${KD_MAIN_TEACHER_IMAGES:-20000}"
+TEACHER_EPOCHS="${KD_MAIN_TEACHER_EPOCHS:-2}"
+STUDENT="${KD_MAIN_STUDENT:-resnet8}"
+STUDENT_IMAGES="${KD_MAIN_STUDENT_IMAGES:-1000}"
+STUDENT_EPOCHS="${KD_MAIN_STUDENT_EPOCHS:-12}"
+EVAL_IMAGES="${KD_MAIN_EVAL_IMAGES:-2000}"
 SEEDS="${KD_MAIN_SEEDS:-1 2 3}"
-EGA_LOSS="ega:node=0.8,edge=0.24"
 OUT="${KD_MAIN_OUT:-out/main_job}"  # out/ is git-ignored
 DATA_DIR="${KD_FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}"
 read -r -a SEED_LIST <<<"$SEEDS"
@@ -43,87 +52,51 @@ if [[ ${#SEED_LIST[@]} -eq 0 ]]; then
   echo "main_job: KD_MAIN_SEEDS is empty (expected e.g. '1 2 3')" >&2
   exit 2
 fi
-case "$MODE" in
-  sequential | simultaneous) ;;
-  *)
-    echo "main_job: KD_MAIN_MODE must be sequential or simultaneous (found '$MODE')" >&2
-    exit 2
-    ;;
-esac
 
-# libgomp spin-waits by default: on a machine shared with other jobs that
-# makes libtorch's small tensor ops many times slower. Yield instead.
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+# The rows: name, then the --loss flags of the student.
+EGA="ega:node=0.8,edge=0.24"
+ROWS=(plain kd ega ega_kd)
+declare -A ROW_LOSSES=(
+  [plain]="--loss=ce"
+  [kd]="--loss=ce:weight=0.1 --loss=kd:weight=0.9,T=4"
+  [ega]="--loss=ce --loss=$EGA"
+  [ega_kd]="--loss=ce:weight=0.1 --loss=kd:weight=0.9,T=4 --loss=$EGA"
+)
 
 start=$SECONDS
-bash scripts/setup.sh
-bazel build -c opt //tools:train //tools:evaluate
+kd_build_tools train
 built=$SECONDS
-# bazel-bin follows the last build's configuration; the opt binary stays here.
-TRAIN="bazel-out/k8-opt/bin/tools/train"
-[[ -x "$TRAIN" ]] || TRAIN="bazel-bin/tools/train"
 
-rm -rf "$OUT"
-mkdir -p "$OUT"
-COMMON=(--dataset=fashion_mnist --data_dir="$DATA_DIR"
-        --train_subset="$TRAIN_SUBSET" --eval_subset="$EVAL_SUBSET"
-        --batch_size=64 --lr=0.05 --lr_schedule=cosine --weight_decay=5e-4)
+rm -rf "$OUT"  # a fresh experiment each time: the figures below are its own
+COMMON=(--dataset=fashion_mnist --data_dir="$DATA_DIR" --eval_subset="$EVAL_IMAGES"
+        --batch_size=64 --lr_schedule=cosine --weight_decay=5e-4)
 
-TEACHER_SEED="${SEED_LIST[0]}"
-echo "== teacher: $TEACHER, $TEACHER_EPOCHS epochs, seed $TEACHER_SEED"
-"$TRAIN" "${COMMON[@]}" --seed="$TEACHER_SEED" --mode=teacher \
-  --teacher="$TEACHER" --epochs="$TEACHER_EPOCHS" --out_dir="$OUT/teacher"
+echo "== teacher: $TEACHER on $TEACHER_IMAGES images, $TEACHER_EPOCHS epochs"
+kd_train "$OUT/teacher" "${COMMON[@]}" --train_subset="$TEACHER_IMAGES" --seed=1 \
+  --lr=0.1 --mode=teacher --teacher="$TEACHER" --epochs="$TEACHER_EPOCHS" \
+  --eval_every="$TEACHER_EPOCHS"
+teacher_done=$SECONDS
 
 for seed in "${SEED_LIST[@]}"; do
-  echo "== seed $seed: plain student resnet8, CE only, $STUDENT_EPOCHS epochs"
-  "$TRAIN" "${COMMON[@]}" --seed="$seed" --mode=teacher --teacher=resnet8 \
-    --loss=ce --epochs="$STUDENT_EPOCHS" --out_dir="$OUT/plain_student_seed$seed"
-  echo "== seed $seed: EGA student resnet8, CE + $EGA_LOSS, $MODE, $STUDENT_EPOCHS epochs"
-  "$TRAIN" "${COMMON[@]}" --seed="$seed" --mode="$MODE" --teacher="$TEACHER" \
-    --teacher_checkpoint="$OUT/teacher/checkpoint.pt" --student=resnet8 \
-    --loss=ce --loss="$EGA_LOSS" \
-    --epochs="$STUDENT_EPOCHS" --out_dir="$OUT/ega_student_seed$seed"
+  for row in "${ROWS[@]}"; do
+    echo "== seed $seed: $row student ($STUDENT, ${ROW_LOSSES[$row]})"
+    if [[ $row == plain ]]; then
+      # The CE-only student's exact computation, without a teacher.
+      teacher_flags=(--mode=teacher --teacher="$STUDENT")
+    else
+      teacher_flags=(--mode=sequential --student="$STUDENT" --teacher="$TEACHER"
+                     --teacher_checkpoint="$OUT/teacher/checkpoint.pt")
+    fi
+    # shellcheck disable=SC2086  # the row's losses are several flags
+    kd_train "$OUT/${row}_seed$seed" "${COMMON[@]}" --train_subset="$STUDENT_IMAGES" \
+      --seed="$seed" --lr=0.05 "${teacher_flags[@]}" ${ROW_LOSSES[$row]} \
+      --epochs="$STUDENT_EPOCHS" --eval_every="$STUDENT_EPOCHS"
+  done
 done
 done_at=$SECONDS
 
-python3 - "$OUT" "$TRAIN_SUBSET" "$EVAL_SUBSET" "$TEACHER" "$TEACHER_EPOCHS" \
-  "$STUDENT_EPOCHS" "$MODE" "$SEEDS" <<'PYEOF'
-import json, statistics, sys
-out, train_subset, eval_subset, teacher, t_epochs, s_epochs, mode, seeds = sys.argv[1:]
-seeds = seeds.split()
-load = lambda d: json.load(open(f"{out}/{d}/summary.json"))
-t = load("teacher")
-print()
-print(f"Fashion-MNIST, {train_subset} training images (class-balanced subset of 60000), "
-      f"evaluated on {eval_subset} test images (class-balanced subset of 10000);")
-print("28x28 grey -> 32x32x3, crop+flip, batch 64, SGD lr 0.05 cosine, momentum 0.9, wd 5e-4.")
-print(f"Teacher: {teacher}, {t_epochs} epochs, seed {seeds[0]}: "
-      f"last top-1 {t['last_top1']:.2f}%, best {t['best_top1']:.2f}% (its last-epoch checkpoint is used), {t['seconds']:.0f}s.")
-print(f"Students: resnet8, {s_epochs} epochs; EGA = CE + ega(node 0.8, edge 0.24), --mode={mode} "
-      f"({'teacher backbone and head frozen' if mode == 'sequential' else 'teacher backbone frozen, its head trains on CE alongside'}).")
-print(f"Final-epoch top-1 (the best-epoch figure is also shown; it is chosen on the test subset):")
-print(f"{'seed':>5} {'plain last':>11} {'EGA last':>9} {'EGA-plain':>10} {'plain best':>11} {'EGA best':>9} {'plain t':>8} {'EGA t':>6}")
-plain_l, ega_l, diff = [], [], []
-for s in seeds:
-    p, e = load(f"plain_student_seed{s}"), load(f"ega_student_seed{s}")
-    plain_l.append(p["last_top1"]); ega_l.append(e["last_top1"])
-    diff.append(e["last_top1"] - p["last_top1"])
-    print(f"{s:>5} {p['last_top1']:>10.2f}% {e['last_top1']:>8.2f}% {diff[-1]:>+9.2f} "
-          f"{p['best_top1']:>10.2f}% {e['best_top1']:>8.2f}% {p['seconds']:>7.0f}s {e['seconds']:>5.0f}s")
-def ms(v, sign=""):
-    return f"{statistics.mean(v):{sign}.2f}" + (f" ± {statistics.stdev(v):.2f}" if len(v) > 1 else "")
-print(f"mean ± sd over {len(seeds)} seed(s): plain {ms(plain_l)}%, EGA {ms(ega_l)}%, "
-      f"EGA - plain {ms(diff, '+')} points")
-n = int(eval_subset)
-se = 100 * (0.8 * 0.2 / n) ** 0.5 if n > 0 else float("nan")
-verdict = ("EGA is ahead on every seed" if all(d > 0 for d in diff) else
-           "EGA is behind on every seed" if all(d < 0 for d in diff) else
-           "the sign of EGA - plain changes with the seed")
-print(f"Reading: {verdict}. One test image is {100 / n:.1f} points and the sampling error of an "
-      f"accuracy near 80% on {n} images is about ±{se:.1f} points, so differences of about 1 point "
-      "are noise; at this budget ({0} teacher for {1} epochs, {2} student epochs on {3} images) "
-      "the job shows a working, comparable pipeline, not the paper's CIFAR-100 "
-      "gains.".format(teacher, t_epochs, s_epochs, train_subset))
-print(f"(runs, metrics and learning curves in {out}/)")
-PYEOF
-echo "wall time: $((done_at - start)) s ($((built - start)) s setup + build, $((done_at - built)) s training)"
+"$KD_PYTHON" scripts/main_job_table.py "$OUT" "$SEEDS" "${ROWS[*]}" \
+  "teacher=$TEACHER teacher_images=$TEACHER_IMAGES teacher_epochs=$TEACHER_EPOCHS student=$STUDENT student_images=$STUDENT_IMAGES student_epochs=$STUDENT_EPOCHS eval_images=$EVAL_IMAGES"
+echo "wall time: $((done_at - start)) s ($((built - start)) s setup + build," \
+  "$((done_at - built)) s training: teacher $((teacher_done - built)) s," \
+  "students $((done_at - teacher_done)) s)"

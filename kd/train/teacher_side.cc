@@ -44,17 +44,23 @@ absl::StatusOr<std::unique_ptr<TeacherSide>> TeacherSide::Create(
   side->teacher_ = std::move(loaded->teacher);
   side->head_ = loaded->head;
   side->head_source_ = loaded->head_source;
+  // The head the run starts from: the loaded one, or a fresh one.
+  const bool fresh_head = config.fresh_teacher_head || !loaded->head_loaded;
+  if (fresh_head) {
+    side->head_ = EmbeddingHead(side->teacher_->feature_dim(),
+                                config.teacher_embed_dim, spec.num_classes);
+    side->head_source_ = "";
+  }
   if (config.mode == TrainMode::kSimultaneous) {
     side->policy_ = HeadPolicy::kTrainedAlongside;
-    if (config.fresh_teacher_head || !loaded->head_loaded) {
-      side->head_ = EmbeddingHead(side->teacher_->feature_dim(),
-                                  config.teacher_embed_dim, spec.num_classes);
-      side->head_source_ = "";
-    }
-  } else if (loaded->head_loaded) {
+  } else if (!fresh_head) {
     side->policy_ = HeadPolicy::kFrozen;
   } else if (config.teacher_head_epochs > 0) {
     side->policy_ = HeadPolicy::kTrainedFirst;
+  } else if (config.fresh_teacher_head) {
+    return absl::InvalidArgumentError(
+        "--fresh_teacher_head with --mode=sequential trains the head first: "
+        "give --teacher_head_epochs > 0");
   } else {
     return absl::InvalidArgumentError(
         "--mode=sequential needs a trained teacher head: a "

@@ -161,12 +161,14 @@ TEST(EgaTest, NodeTargetsNeedLabelsAndReduceToTheReference) {
                   .Create("ega:node_target=classes", LossContext{})
                   .status()
                   .message(),
-              HasSubstr("node_target must be identity, labels or masked"));
+              HasSubstr("node_target must be identity, labels, masked or "
+                        "teacher"));
   LossInputs in;
   in.student_embed = at::randn({4, 5}, at::kDouble);
   in.teacher_embed = at::randn({4, 5}, at::kDouble);
   const double reference = MakeLoss("ega")->Compute(in)->total.item<double>();
-  for (const char* spec : {"ega:node_target=labels", "ega:node_target=masked"}) {
+  for (const char* spec :
+       {"ega:node_target=labels", "ega:node_target=masked"}) {
     SCOPED_TRACE(spec);
     auto loss = MakeLoss(spec);
     EXPECT_THAT(loss->Compute(in).status().message(),
@@ -177,6 +179,30 @@ TEST(EgaTest, NodeTargetsNeedLabelsAndReduceToTheReference) {
     EXPECT_NEAR(value->total.item<double>(), reference, 1e-12);
     in.labels = at::Tensor();
   }
+}
+
+// node_target=teacher pulls N to E_t: a student equal to the teacher has
+// node 0, where the reference's identity target leaves ||E_t - I||_F.
+TEST(EgaTest, TeacherNodeTargetIsZeroForAStudentEqualToTheTeacher) {
+  LossInputs in;
+  in.teacher_embed = at::randn({6, 5}, at::kDouble);
+  in.student_embed = in.teacher_embed.clone();
+  auto teacher_target = MakeLoss("ega:node_target=teacher")->Compute(in);
+  auto identity_target = MakeLoss("ega")->Compute(in);
+  ASSERT_TRUE(teacher_target.ok() && identity_target.ok());
+  EXPECT_NEAR(teacher_target->terms.at(0).second.item<double>(), 0, 1e-12);
+  EXPECT_NEAR(teacher_target->total.item<double>(), 0, 1e-12);
+  // Pearson correlations of the teacher's rows, by hand.
+  const at::Tensor centred =
+      in.teacher_embed - in.teacher_embed.mean(1, /*keepdim=*/true);
+  const at::Tensor unit = centred / centred.norm(2, 1, /*keepdim=*/true);
+  const double floor =
+      (unit.matmul(unit.t()) - at::eye(6, at::kDouble)).norm().item<double>();
+  EXPECT_NEAR(identity_target->terms.at(0).second.item<double>(), floor, 1e-9);
+  EXPECT_GT(floor, 0.1);
+  EXPECT_FALSE(MakeLoss("ega:node_target=teacher")
+                   ->reads()
+                   .contains(LossInput::kLabels));
 }
 
 }  // namespace

@@ -36,6 +36,7 @@ const std::vector<std::string>& Specs() {
       "ega:embed_dim=5",
       "ega:node_target=labels",
       "ega:node_target=masked",
+      "ega:node_target=teacher",
       "crd:nce_k=6",
       "crd:nce_k=6,input=pooled",
       "crd:nce_k=6,sampling=uniform",

@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kd/train/run_setup.h"
+#include "kd/train/trainer.h"
 #include "tests/testing/paths.h"
 #include "tests/train/test_plugins.h"
 
@@ -16,6 +17,7 @@ namespace {
 
 using ::kd::testing::FreshTestTempPath;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 TEST(HeadFirstScheduleTest, StepDecayAtTheReferenceFractions) {
   const LrSchedule reference = HeadFirstSchedule(0.01, 240);
@@ -88,6 +90,33 @@ TEST(TeacherSideTest, TheHeadsSgdHasTheReferencesWeightDecay) {
   EXPECT_EQ((*run)->teacher->head_policy(),
             TeacherSide::HeadPolicy::kTrainedFirst);
   EXPECT_DOUBLE_EQ(WeightDecay(*(*run)->teacher), 1e-3);
+}
+
+// --fresh_teacher_head is honoured in both modes: sequential trains the
+// fresh head first (and says what it needs without --teacher_head_epochs),
+// instead of silently freezing the checkpoint's head.
+TEST(TeacherSideTest, FreshHeadInSequentialModeIsTrainedFirst) {
+  RunConfig teacher = Config(TrainMode::kTeacher);
+  teacher.out_dir = FreshTestTempPath("teacher_with_head");
+  auto trained = Trainer::Create(teacher);
+  ASSERT_TRUE(trained.ok()) << trained.status();
+  ASSERT_TRUE((*trained)->Run().ok());
+  RunConfig c = Config(TrainMode::kSequential);
+  c.teacher_checkpoint = teacher.out_dir + "/checkpoint.pt";
+  auto run = SetUpRun(c);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ((*run)->teacher->head_policy(), TeacherSide::HeadPolicy::kFrozen);
+  c.fresh_teacher_head = true;
+  run = SetUpRun(c);
+  ASSERT_FALSE(run.ok());
+  EXPECT_THAT(std::string(run.status().message()),
+              HasSubstr("--fresh_teacher_head with --mode=sequential trains "
+                        "the head first: give --teacher_head_epochs > 0"));
+  c.teacher_head_epochs = 2;
+  run = SetUpRun(c);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ((*run)->teacher->head_policy(),
+            TeacherSide::HeadPolicy::kTrainedFirst);
 }
 
 }  // namespace

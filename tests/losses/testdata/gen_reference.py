@@ -46,6 +46,8 @@ def ega(xs, xt, node=1.0, edge=0.3, graph=pearson, y=None, target="identity"):
         d = n - torch.eye(b)
     elif target == "labels":  # pairs of one class pulled to 1, others to 0
         d = n - (y[:, None] == y[None, :]).double()
+    elif target == "teacher":  # the teacher's own graph
+        d = n - et
     else:  # masked: pairs of one class, off the diagonal, left free
         same = (y[:, None] == y[None, :]).double()
         d = (n - torch.eye(b)) * (1 - same + torch.eye(b))
@@ -217,6 +219,9 @@ def main():
     add("ega_node_target_masked", "ega:node=0.8,edge=0.24,node_target=masked",
         lambda student_embed, teacher_embed: ega(student_embed, teacher_embed, 0.8, 0.24,
                                                  y=y, target="masked"), emb, {"labels": y})
+    add("ega_node_target_teacher", "ega:node=0.8,edge=0.24,node_target=teacher",
+        lambda student_embed, teacher_embed: ega(student_embed, teacher_embed, 0.8, 0.24,
+                                                 target="teacher"), emb)
     add("kd_random", "kd:T=2",
         lambda student_logits, teacher_logits: kd(student_logits, teacher_logits, 2.0),
         {"student_logits": zs, "teacher_logits": zt}, grad_of=("student_logits",))
