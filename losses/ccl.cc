@@ -1,7 +1,8 @@
 // "ccl": CCL as run in the EGA reference: the label-aware contrastive loss
 // (nce) plus the symmetric KL of the student's and teacher's class
 // distributions at temperature T (1 by default),
-// T^2 (KL(p_t||p_s) + KL(p_s||p_t)) / 2.
+// T^2 (KL(p_t||p_s) + KL(p_s||p_t)) / 2; standardize=true z-scores both
+// logit rows before the temperature (Sun et al. 2024).
 #include <ATen/ATen.h>
 
 #include "absl/strings/str_cat.h"
@@ -22,7 +23,8 @@ class CclLoss : public Loss {
     return {{"T", OptionType::kDouble, "0.1",
              "temperature of the contrastive term (> 0)"},
             {"kl_T", OptionType::kDouble, "1",
-             "temperature of the symmetric KL term (> 0)"}};
+             "temperature of the symmetric KL term (> 0)"},
+            LogitStandardization::Option()};
   }
   static absl::StatusOr<std::unique_ptr<Loss>> Create(const Options& options,
                                                       const LossContext&) {
@@ -32,7 +34,8 @@ class CclLoss : public Loss {
       return absl::InvalidArgumentError(absl::StrCat(
           "ccl: T and kl_T must be > 0 (found ", t, " and ", kl_t, ")"));
     }
-    return std::unique_ptr<Loss>(new CclLoss(t, kl_t));
+    return std::unique_ptr<Loss>(
+        new CclLoss(t, kl_t, LogitStandardization(options)));
   }
 
   LossInputSet reads() const override {
@@ -53,9 +56,10 @@ class CclLoss : public Loss {
         IntegerInput("ccl", "labels", inputs.labels, x.student.size(0), 0));
     const torch::Tensor nce = LabelAwareNce(x.student, x.teacher, labels, t_);
     // The reference's JSD term: T^2 (KL(p_t||p_s) + KL(p_s||p_t)) / 2.
+    const torch::Tensor zs = standardize_(logits.student);
+    const torch::Tensor zt = standardize_(logits.teacher);
     const torch::Tensor kl =
-        (SoftmaxKl(logits.teacher, logits.student, kl_t_) +
-         SoftmaxKl(logits.student, logits.teacher, kl_t_)) *
+        (SoftmaxKl(zt, zs, kl_t_) + SoftmaxKl(zs, zt, kl_t_)) *
         (kl_t_ * kl_t_ / 2);
     LossValue value;
     value.total = nce + kl;
@@ -64,9 +68,11 @@ class CclLoss : public Loss {
   }
 
  private:
-  CclLoss(double t, double kl_t) : t_(t), kl_t_(kl_t) {}
+  CclLoss(double t, double kl_t, LogitStandardization standardize)
+      : t_(t), kl_t_(kl_t), standardize_(standardize) {}
   double t_;
   double kl_t_;
+  LogitStandardization standardize_;
 };
 KD_REGISTER(Loss, CclLoss, "ccl");
 

@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include "absl/strings/str_cat.h"
 #include "graph/pairwise.h"
 
 namespace kd {
@@ -27,6 +28,37 @@ torch::Tensor LabelAwareNce(const torch::Tensor& a, const torch::Tensor& b,
   const torch::Tensor neg_term = (-(1 - p + kLogEps).log() * negative).sum(1) /
                                  negative.sum(1).clamp_min(1);
   return (pos_term + neg_term).mean();
+}
+
+absl::StatusOr<double> Temperature(absl::string_view loss,
+                                   const Options& options) {
+  const double t = options.GetDouble("T");
+  if (!(t > 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(loss, ": T must be > 0 (found ", t, ")"));
+  }
+  return t;
+}
+
+torch::Tensor StandardizeLogits(const torch::Tensor& logits) {
+  constexpr double kStdEps = 1e-7;
+  const torch::Tensor mean = logits.mean(1, /*keepdim=*/true);
+  const torch::Tensor std = logits.std(1, /*unbiased=*/true, /*keepdim=*/true);
+  return (logits - mean) / (std + kStdEps);
+}
+
+OptionSpec LogitStandardization::Option() {
+  return {"standardize", OptionType::kBool, "false",
+          "logit standardisation (Sun et al. 2024): z-score each logit row "
+          "before the temperature"};
+}
+
+LogitStandardization::LogitStandardization(const Options& options)
+    : enabled_(options.GetBool("standardize")) {}
+
+torch::Tensor LogitStandardization::operator()(
+    const torch::Tensor& logits) const {
+  return enabled_ ? StandardizeLogits(logits) : logits;
 }
 
 }  // namespace kd

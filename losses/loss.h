@@ -55,6 +55,11 @@ struct LossInputs {
   // Full backbone outputs (feature maps, pooled features), where available.
   const BackboneOutput* student = nullptr;
   const BackboneOutput* teacher = nullptr;
+  // The training epoch this batch belongs to, counted from 1 (as mdistiller),
+  // for losses whose weight follows training (dkd's warm-up ramp); 0 outside
+  // a training run (tests, eval_loss without --epoch): no ramp. Always
+  // given, so it is not part of a loss's contract (reads()).
+  int64_t epoch = 0;
 };
 
 // The inputs a loss may read: the fields of LossInputs, and the parts of the

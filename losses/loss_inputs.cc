@@ -2,6 +2,8 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "graph/pairwise.h"
 #include "kd/status_macros.h"
@@ -118,6 +120,65 @@ absl::StatusOr<torch::Tensor> StageFeature(absl::string_view loss,
                      ShapeText(map), ")"));
   }
   return map;
+}
+
+absl::StatusOr<std::vector<torch::Tensor>> StageFeatures(
+    absl::string_view loss, absl::string_view side,
+    const BackboneOutput* output) {
+  if (output == nullptr || output->stage_features.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(loss, " needs the ", side,
+                     " backbone's stage feature maps (none were given)"));
+  }
+  std::vector<torch::Tensor> maps;
+  for (size_t k = 0; k < output->stage_features.size(); ++k) {
+    KD_ASSIGN_OR_RETURN(torch::Tensor map,
+                        StageFeature(loss, side, output, k, false));
+    maps.push_back(map);
+  }
+  return maps;
+}
+
+int64_t IntermediateStageCount(int64_t student_stages, int64_t teacher_stages) {
+  return std::max<int64_t>(0, std::min(student_stages, teacher_stages) - 1);
+}
+
+absl::StatusOr<std::vector<StagePair>> IntermediateStagePairs(
+    absl::string_view loss, const LossInputs& inputs) {
+  KD_ASSIGN_OR_RETURN(std::vector<torch::Tensor> student,
+                      StageFeatures(loss, "student", inputs.student));
+  KD_ASSIGN_OR_RETURN(std::vector<torch::Tensor> teacher,
+                      StageFeatures(loss, "teacher", inputs.teacher));
+  const int64_t pairs = IntermediateStageCount(student.size(), teacher.size());
+  if (pairs == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        loss,
+        " matches stages 1.. (after the stem, stage 0) but the student "
+        "has ",
+        student.size(), " and the teacher ", teacher.size(),
+        " stage feature maps"));
+  }
+  std::vector<StagePair> out;
+  for (int64_t k = 1; k <= pairs; ++k) {
+    torch::Tensor fs = student[k];
+    torch::Tensor ft = teacher[k].detach();
+    KD_RETURN_IF_ERROR(
+        CheckBatch(loss, absl::StrCat("teacher stage ", k), ft, fs.size(0)));
+    if (fs.scalar_type() != ft.scalar_type()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          loss, ": student and teacher stage ", k, " must have one dtype"));
+    }
+    const int64_t h = std::min(fs.size(2), ft.size(2));
+    const int64_t w = std::min(fs.size(3), ft.size(3));
+    if (fs.size(2) != h || fs.size(3) != w) {
+      fs = at::adaptive_avg_pool2d(fs, {h, w});
+    }
+    if (ft.size(2) != h || ft.size(3) != w) {
+      ft = at::adaptive_avg_pool2d(ft, {h, w});
+    }
+    out.push_back({k, fs, ft});
+  }
+  return out;
 }
 
 }  // namespace kd

@@ -7,6 +7,7 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -54,6 +55,32 @@ absl::StatusOr<torch::Tensor> StageFeature(absl::string_view loss,
                                            absl::string_view side,
                                            const BackboneOutput* output,
                                            int64_t stage, bool preact);
+
+// Every post-activation stage feature map of `side` from `output`, each a
+// float [B, C, H, W] tensor; at least one ("at needs the teacher backbone's
+// stage feature maps (none were given)").
+absl::StatusOr<std::vector<torch::Tensor>> StageFeatures(
+    absl::string_view loss, absl::string_view side,
+    const BackboneOutput* output);
+
+// One intermediate stage of student and teacher, resampled to one spatial
+// size: the larger map adaptively average-pooled to the smaller's H x W (as
+// RepDistiller's AT and VID). The teacher's is detached.
+struct StagePair {
+  int64_t stage;  // index into BackboneOutput::stage_features
+  torch::Tensor student;
+  torch::Tensor teacher;
+};
+
+// The stages RepDistiller's AT and VID match (its feat[1:-1]): 1 .. n-1, n
+// the smaller of the two stage counts (stage 0 is the stem). Errors: missing
+// maps, a batch mismatch, fewer than two stages on either side.
+absl::StatusOr<std::vector<StagePair>> IntermediateStagePairs(
+    absl::string_view loss, const LossInputs& inputs);
+
+// How many pairs IntermediateStagePairs gives for networks with these stage
+// counts (to size a loss's modules from LossContext): min - 1, or 0.
+int64_t IntermediateStageCount(int64_t student_stages, int64_t teacher_stages);
 
 }  // namespace kd
 

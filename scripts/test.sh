@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the dependencies, builds everything and runs the whole test suite:
-# the Bazel tests, then 30 s of libFuzzer per parser (scripts/fuzz.sh).
+# the Bazel tests, then 30 s of libFuzzer per parser (scripts/fuzz.sh), then
+# the downstream workspace (scripts/downstream_test.sh).
 # Ends with one line "N passed, N failed": the gtest cases plus one entry per
-# fuzz target.
+# fuzz target and per downstream check.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,9 +19,16 @@ fuzz_passed=0 fuzz_failed=1
 bash scripts/fuzz.sh 30 || rc=1
 read -r fuzz_passed fuzz_failed <out/fuzz/summary
 
+# A downstream workspace (tests/downstream) linking the trainer with a loss
+# plugin of its own: its build, --help and a one-epoch run.
+down_passed=0 down_failed=1
+bash scripts/downstream_test.sh || rc=1
+read -r down_passed down_failed <out/downstream/summary
+
 # Count test cases of this run's targets (bazel-testlogs keeps stale XML),
-# plus the fuzz targets.
+# plus the fuzz targets and the downstream checks.
 bazel query 'tests(//...) except attr(tags, "manual", //...)' 2>/dev/null |
   python3 tools/test_summary.py |
-  awk -v p="$fuzz_passed" -v f="$fuzz_failed" '{ $1 += p; $3 += f; print }'
+  awk -v p="$((fuzz_passed + down_passed))" -v f="$((fuzz_failed + down_failed))" \
+    '{ $1 += p; $3 += f; print }'
 exit $rc

@@ -65,6 +65,9 @@ DEFINE_bool(eval_mode, false,
             "run the losses in eval mode (no CRD memory update, BN running "
             "stats)");
 DEFINE_int64(seed, 0, "torch random seed (heads, memory banks, sampling)");
+DEFINE_int64(epoch, 0,
+             "training epoch the batch belongs to, from 1 (dkd's warm-up "
+             "ramp); 0: outside training, no ramp");
 
 namespace kd {
 namespace {
@@ -210,6 +213,10 @@ absl::Status Run() {
   }
   in.student = &student;
   in.teacher = &teacher;
+  if (FLAGS_epoch < 0) {
+    return absl::InvalidArgumentError("--epoch must be >= 0");
+  }
+  in.epoch = FLAGS_epoch;
 
   // Every float input must share one dtype: the losses run in it.
   at::ScalarType dtype = at::kFloat;

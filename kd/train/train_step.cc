@@ -17,7 +17,8 @@ bool ReadsAny(const LossInputSet& reads, std::initializer_list<LossInput> of) {
 
 }  // namespace
 
-absl::StatusOr<StepResult> TrainStep(TrainingRun& run, const Batch& batch) {
+absl::StatusOr<StepResult> TrainStep(TrainingRun& run, const Batch& batch,
+                                     int64_t epoch) {
   const LossInputSet& reads = run.loss_reads;
   const torch::Tensor images = batch.images.to(run.device);
   const torch::Tensor labels = batch.labels.to(run.device);
@@ -27,6 +28,7 @@ absl::StatusOr<StepResult> TrainStep(TrainingRun& run, const Batch& batch) {
   inputs.student_logits = out.head.logits;
   inputs.labels = labels;
   inputs.indices = batch.indices.to(run.device);
+  inputs.epoch = epoch;
   if (ReadsAny(reads, {LossInput::kStudentPooled, LossInput::kStudentStageMaps,
                        LossInput::kStudentPreactMaps})) {
     inputs.student = &out.backbone;

@@ -12,9 +12,12 @@
 
 namespace kd {
 
+// `epoch` is the epoch the batch belongs to, counted from 1; the losses see
+// it as LossInputs::epoch (dkd's warm-up).
 // Errors: a loss's own (a missing input, a wrong shape), a non-finite term
 // (named), a non-finite total. Nothing is updated when the losses fail.
-absl::StatusOr<StepResult> TrainStep(TrainingRun& run, const Batch& batch);
+absl::StatusOr<StepResult> TrainStep(TrainingRun& run, const Batch& batch,
+                                     int64_t epoch);
 
 }  // namespace kd
 

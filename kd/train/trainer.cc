@@ -55,7 +55,7 @@ absl::StatusOr<bool> TrainOneStep(TrainingRun& run, int64_t epoch, int64_t step,
   KD_ASSIGN_OR_RETURN(std::optional<Batch> batch, run.train_loader->Next());
   if (!batch) return false;
   run.SetLr(run.schedule->At(epoch, step, run.steps_per_epoch));
-  KD_ASSIGN_OR_RETURN(StepResult done, TrainStep(run, *batch));
+  KD_ASSIGN_OR_RETURN(StepResult done, TrainStep(run, *batch, epoch + 1));
   KD_RETURN_IF_ERROR(stats.Add(done));
   bar.Step(step + 1, done.batch_size, stats.RunningMeans());
   return true;

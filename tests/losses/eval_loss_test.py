@@ -86,6 +86,62 @@ class EvalLossTest(unittest.TestCase):
         grad = torch.load(os.path.join(grad_dir, "student_embed.grad.pt"))
         self.assertLess((grad - xs.grad).abs().max().item(), 1e-12)
 
+    def test_logit_losses_of_issue9_with_epoch(self):
+        g = torch.Generator().manual_seed(9)
+        zs = torch.randn(6, 5, generator=g, dtype=torch.float64)
+        zt = torch.randn(6, 5, generator=g, dtype=torch.float64)
+        y = torch.tensor([0, 4, 2, 2, 1, 3])
+        code, out, err = run("--loss=dkd;dist:T=4,standardize=true", "--epoch=10",
+                             "--student_logits=" + save("zs", zs),
+                             "--teacher_logits=" + save("zt", zt),
+                             "--labels=" + save_text("y9", y), "--grad")
+        self.assertEqual(code, 0, err)
+        result = json.loads(out)
+        s = zs.clone().requires_grad_(True)
+        dkd, terms = ref.dkd(s, zt, y, epoch=10)  # warm-up 20: half weight
+        dist, _ = ref.dist(s, zt, T=4.0, stand=True)
+        (dkd + dist).backward()
+        self.assertAlmostEqual(result["terms"]["dkd"], dkd.item(), places=10)
+        self.assertAlmostEqual(result["terms"]["dkd/nckd"], terms["nckd"].item(), places=10)
+        self.assertAlmostEqual(result["terms"]["dist"], dist.item(), places=10)
+        grad = torch.tensor(result["grads"]["student_logits"], dtype=torch.float64)
+        self.assertLess((grad - s.grad).abs().max().item(), 1e-10)
+        code, _, err = run("--loss=dkd", "--epoch=-1", "--student_logits=" + save("zs", zs))
+        self.assertEqual(code, 2)
+        self.assertIn("--epoch must be >= 0", err)
+
+    def test_stage_map_losses_of_issue9(self):
+        g = torch.Generator().manual_seed(10)
+        s_maps = [torch.randn(4, c, h, h, generator=g, dtype=torch.float64)
+                  for c, h in ((2, 8), (3, 8), (4, 2))]
+        t_maps = [torch.randn(4, c, h, h, generator=g, dtype=torch.float64)
+                  for c, h in ((2, 8), (5, 4), (6, 4))]
+        stages = ["--student_stages=" + ",".join(save(f"s{k}", m) for k, m in enumerate(s_maps)),
+                  "--teacher_stages=" + ",".join(save(f"t{k}", m) for k, m in enumerate(t_maps))]
+        code, out, err = run("--loss=at;sp:weight=2", *stages, "--grad")
+        self.assertEqual(code, 0, err)
+        result = json.loads(out)
+        leaves = [m.clone().requires_grad_(True) for m in s_maps]
+        at, terms = ref.at(leaves, t_maps)
+        sp, _ = ref.sp(leaves[-1], t_maps[-1])
+        (at + 2 * sp).backward()
+        self.assertAlmostEqual(result["total"], (at + 2 * sp).item(), places=10)
+        self.assertAlmostEqual(result["terms"]["at/stage2"], terms["stage2"].item(), places=10)
+        grad = torch.tensor(result["grads"]["student_stages1"], dtype=torch.float64)
+        self.assertLess((grad - leaves[1].grad).abs().max().item(), 1e-10)
+        # vid (regressors) and cc (heads) build their modules from the inputs'
+        # widths; their values depend on the seeded initialisation.
+        pooled = ["--student_pooled=" + save("ps", torch.randn(4, 5, dtype=torch.float64)),
+                  "--teacher_pooled=" + save("pt", torch.randn(4, 7, dtype=torch.float64))]
+        code, out, err = run("--loss=vid;cc", *stages, *pooled, "--grad")
+        self.assertEqual(code, 0, err)
+        result = json.loads(out)
+        self.assertEqual(sorted(result["terms"]), ["cc", "vid", "vid/stage1", "vid/stage2"])
+        self.assertEqual(len(result["grads"]["student_pooled"]), 4)
+        code, _, err = run("--loss=vid", stages[0])
+        self.assertEqual(code, 2)
+        self.assertIn("vid: needs the stage feature maps of student and teacher", err)
+
     def test_missing_input_is_a_clear_error(self):
         code, _, err = run("--loss=ega", "--student_embed=" + save("xs", self.xs))
         self.assertEqual(code, 2)  # bad input: exit code 2, as every tool

@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "kd/options.h"
 #include "losses/loss.h"
+#include "losses/loss_set.h"
 
 namespace kd {
 namespace {
@@ -40,6 +41,16 @@ const std::vector<std::string>& Specs() {
       "crd:nce_k=6",
       "crd:nce_k=6,input=pooled",
       "crd:nce_k=6,sampling=uniform",
+      "kd:standardize=true",
+      "ccl:standardize=true",
+      "dkd",
+      "dkd:standardize=true",
+      "dist",
+      "dist:standardize=true",
+      "at",
+      "sp",
+      "cc",
+      "vid",
   };
   return *specs;
 }
@@ -156,6 +167,42 @@ TEST(LossContractTest, EveryLossComputesFromItsDeclaredInputsAlone) {
   for (const std::string& name : Loss::Registry::Global().Names()) {
     EXPECT_TRUE(covered.count(name)) << "no contract case for loss " << name;
   }
+}
+
+// A teacher without stage maps (TorchScript, feature cache) cannot serve the
+// stage-map losses: the run's check names the loss and the input, and vid,
+// which sizes its regressors from the teacher's stages, says so itself. cc
+// reads pooled features, which every teacher gives.
+TEST(LossContractTest, StageMapLossesNeedATeacherWithStageMaps) {
+  LossInputSet pooled_only = {
+      LossInput::kStudentEmbedding, LossInput::kTeacherEmbedding,
+      LossInput::kStudentLogits,    LossInput::kTeacherLogits,
+      LossInput::kStudentPooled,    LossInput::kTeacherPooled,
+      LossInput::kStudentStageMaps, LossInput::kStudentPreactMaps,
+      LossInput::kLabels,           LossInput::kIndices};
+  const std::string why = "teacher torchscript:t.pt gives pooled features only";
+  for (const std::string spec : {"at", "at:p=4", "sp"}) {
+    SCOPED_TRACE(spec);
+    auto losses = LossSet::Create({"ce", spec}, Context());
+    ASSERT_TRUE(losses.ok()) << losses.status();
+    const absl::Status status = (*losses)->CheckInputs(pooled_only, why);
+    EXPECT_THAT(std::string(status.message()),
+                ::testing::HasSubstr(
+                    "loss '" + spec +
+                    "' reads teacher stage feature maps, which this run does "
+                    "not provide: " +
+                    why));
+  }
+  LossContext no_teacher_maps = Context();
+  no_teacher_maps.teacher_stage_channels.clear();
+  no_teacher_maps.teacher_stage_sizes.clear();
+  EXPECT_THAT(
+      std::string(LossSet::Create({"vid"}, no_teacher_maps).status().message()),
+      ::testing::HasSubstr("vid: needs the stage feature maps of student and "
+                           "teacher"));
+  auto cc = LossSet::Create({"cc"}, no_teacher_maps);
+  ASSERT_TRUE(cc.ok()) << cc.status();
+  EXPECT_TRUE((*cc)->CheckInputs(pooled_only, why).ok());
 }
 
 TEST(LossContractTest, InputSetsAndNames) {

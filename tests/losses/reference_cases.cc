@@ -80,6 +80,8 @@ int CheckReferenceCases(const std::string& loss) {
       if (key == "teacher_embed") inputs.teacher_embed = t;
       if (key == "student_logits") inputs.student_logits = t;
       if (key == "teacher_logits") inputs.teacher_logits = t;
+      if (key == "student_pooled") student.pooled = t;
+      if (key == "teacher_pooled") teacher.pooled = t;
       for (auto [prefix, output] :
            {std::make_pair("student_stage", &student),
             std::make_pair("teacher_stage", &teacher)}) {
@@ -104,11 +106,38 @@ int CheckReferenceCases(const std::string& loss) {
       context.student_embed_dim = inputs.student_embed.size(1);
       context.teacher_embed_dim = inputs.teacher_embed.size(1);
     }
+    if (student.pooled.defined()) {
+      context.student_feature_dim = student.pooled.size(1);
+      context.teacher_feature_dim = teacher.pooled.size(1);
+    }
+    for (const torch::Tensor& map : student.stage_features) {
+      context.student_stage_channels.push_back(map.size(1));
+      context.student_stage_sizes.push_back(map.size(2));
+    }
+    for (const torch::Tensor& map : teacher.stage_features) {
+      context.teacher_stage_channels.push_back(map.size(1));
+      context.teacher_stage_sizes.push_back(map.size(2));
+    }
+    if (c.contains("epoch")) inputs.epoch = c["epoch"].get<int64_t>();
     auto created = Loss::Registry::Global().Create(spec, context);
     EXPECT_TRUE(created.ok()) << spec << ": " << created.status();
     if (!created.ok()) continue;
     std::shared_ptr<Loss> module(std::move(created).value());
     module->to(torch::kDouble);
+    // The loss module's parameters (heads, regressors) as the case sets them.
+    std::map<std::string, torch::Tensor> parameters;
+    for (const auto& item : module->named_parameters()) {
+      parameters[item.key()] = item.value();
+    }
+    if (c.contains("parameters")) {
+      EXPECT_EQ(parameters.size(), c["parameters"].size());
+      at::NoGradGuard no_grad;
+      for (const auto& [name, value] : c["parameters"].items()) {
+        EXPECT_EQ(parameters.count(name), 1u) << "no parameter " << name;
+        if (parameters.count(name) == 0) continue;
+        parameters[name].copy_(TensorFromJson(value));
+      }
+    }
     auto value = module->Compute(inputs);
     EXPECT_TRUE(value.ok()) << spec << ": " << value.status();
     if (!value.ok()) continue;
@@ -129,6 +158,13 @@ int CheckReferenceCases(const std::string& loss) {
     for (const auto& [key, expected] : c["grads"].items()) {
       ExpectClose(absl::StrCat("d total / d ", key), tensors[key].grad(),
                   TensorFromJson(expected));
+    }
+    if (c.contains("param_grads")) {
+      for (const auto& [name, expected] : c["param_grads"].items()) {
+        if (parameters.count(name) == 0) continue;
+        ExpectClose(absl::StrCat("d total / d ", name), parameters[name].grad(),
+                    TensorFromJson(expected));
+      }
     }
   }
   return ran;

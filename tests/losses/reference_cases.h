@@ -23,7 +23,10 @@ torch::Tensor TensorFromJson(const nlohmann::json& value,
 
 // Runs every reference case whose spec names `loss` through the registry
 // and checks total, terms and gradients (relative tolerance 1e-9). Returns
-// how many cases ran (a test expects > 0).
+// how many cases ran (a test expects > 0). A case may set the loss module's
+// parameters ("parameters", by name; their gradients in "param_grads") and
+// LossInputs::epoch ("epoch"); the LossContext's widths, stage channels and
+// sizes are those of its inputs.
 int CheckReferenceCases(const std::string& loss);
 
 // Creates a registered loss (in double precision when `dtype` is double).

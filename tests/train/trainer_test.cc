@@ -387,12 +387,28 @@ TEST(TrainerTest, LossesThatReadWhatTheRunLacksFailAtSetUp) {
                                  "does not provide"));
   EXPECT_THAT(message, HasSubstr("teacher torchscript:tiny_teacher.pt"));
   EXPECT_THAT(message, HasSubstr("gives pooled features only"));
+  // The stage-map losses of issue 9 alike.
+  for (const std::string spec : {"at", "sp"}) {
+    scripted.loss = {"ce", spec};
+    refused = Trainer::Create(scripted);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_THAT(std::string(refused.status().message()),
+                HasSubstr("loss '" + spec +
+                          "' reads teacher stage feature maps, which this run "
+                          "does not provide: teacher torchscript:"));
+  }
   // A loss that sizes its modules from the teacher's stages says so itself.
   scripted.loss = {"ce", "fitnet:stage=1"};
   refused = Trainer::Create(scripted);
   ASSERT_FALSE(refused.ok());
   EXPECT_THAT(std::string(refused.status().message()),
               HasSubstr("fitnet: stage=1 but the teacher has 0 stages"));
+  scripted.loss = {"ce", "vid"};
+  refused = Trainer::Create(scripted);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("vid: needs the stage feature maps of student and "
+                        "teacher"));
   // The same teacher serves a loss on embeddings.
   scripted.loss = {"ce", "ega"};
   scripted.epochs = 1;

@@ -152,6 +152,111 @@ def irg(xs, xt, stages=None, wv=0.1, we=5.0, wt=5.0):
     return total, terms
 
 
+# ------------------------------------------- methods of issue 9 (mdistiller,
+# DIST's and logit standardisation's official code, RepDistiller)
+def standardize(z):
+    # Sun et al. 2024: z-score with the unbiased std, eps 1e-7 added.
+    return (z - z.mean(1, keepdim=True)) / (1e-7 + z.std(1, keepdim=True))
+
+
+def kd_std(zs, zt, T=4.0, stand=False):
+    if stand:
+        zs, zt = standardize(zs), standardize(zt.detach())
+    return kd(zs, zt, T)
+
+
+def ccl_std(xs, xt, zs, zt, y, T=1.0, stand=False):
+    if stand:
+        zs, zt = standardize(zs), standardize(zt.detach())
+    return ccl(xs, xt, zs, zt, y, T)
+
+
+def dkd(zs, zt, y, alpha=1.0, beta=8.0, T=4.0, warmup=20, epoch=0, stand=False):
+    # mdistiller's dkd_loss: binary (target, rest) sums of the softmax, and
+    # the non-target part by subtracting 1000 from the target logit.
+    zt = zt.detach()
+    if stand:
+        zs, zt = standardize(zs), standardize(zt)
+    gt = F.one_hot(y, zs.shape[1]).double()
+    ps, pt = F.softmax(zs / T, 1), F.softmax(zt / T, 1)
+    bs = torch.stack([(ps * gt).sum(1), (ps * (1 - gt)).sum(1)], 1)
+    bt = torch.stack([(pt * gt).sum(1), (pt * (1 - gt)).sum(1)], 1)
+    n = zs.shape[0]
+    tckd = F.kl_div(torch.log(bs), bt, reduction="sum") * T ** 2 / n
+    lqs = F.log_softmax(zs / T - 1000.0 * gt, 1)
+    qt = F.softmax(zt / T - 1000.0 * gt, 1)
+    nckd = F.kl_div(lqs, qt, reduction="sum") * T ** 2 / n
+    ramp = min(epoch / warmup, 1.0) if warmup > 0 and epoch > 0 else 1.0
+    return ramp * (alpha * tckd + beta * nckd), {"tckd": tckd, "nckd": nckd}
+
+
+def dist(zs, zt, beta=1.0, gamma=1.0, T=1.0, stand=False):
+    # DIST's official code: Pearson correlation with eps 1e-8 in the
+    # denominator, inter over rows, intra over columns, T^2-scaled.
+    zt = zt.detach()
+    if stand:
+        zs, zt = standardize(zs), standardize(zt)
+
+    def pearson_rows(a, b):
+        a = a - a.mean(1, keepdim=True)
+        b = b - b.mean(1, keepdim=True)
+        return (a * b).sum(1) / (a.norm(dim=1) * b.norm(dim=1) + 1e-8)
+    ys, yt = F.softmax(zs / T, 1), F.softmax(zt / T, 1)
+    inter = T ** 2 * (1 - pearson_rows(ys, yt).mean())
+    intra = T ** 2 * (1 - pearson_rows(ys.t(), yt.t()).mean())
+    return beta * inter + gamma * intra, {"inter": inter, "intra": intra}
+
+
+def match_size(fs, ft):
+    # RepDistiller's AT / VID: pool the larger map to the smaller's size.
+    if fs.shape[2] > ft.shape[2]:
+        fs = F.adaptive_avg_pool2d(fs, ft.shape[2:])
+    elif fs.shape[2] < ft.shape[2]:
+        ft = F.adaptive_avg_pool2d(ft, fs.shape[2:])
+    return fs, ft
+
+
+def at(ss, ts, p=2.0):
+    # RepDistiller's Attention on feat[1:-1] (the stem, stage 0, left out).
+    def att(f):
+        return F.normalize(f.abs().pow(p).mean(1).view(f.shape[0], -1))
+    terms = {}
+    for k, (fs, ft) in enumerate(zip(ss[1:], ts[1:]), 1):
+        fs, ft = match_size(fs, ft.detach())
+        terms[f"stage{k}"] = (att(fs) - att(ft)).pow(2).mean()
+    return sum(terms.values()), terms
+
+
+def sp(fs, ft):
+    # RepDistiller's Similarity on the last stage map.
+    b = fs.shape[0]
+    fs, ft = fs.reshape(b, -1), ft.detach().reshape(b, -1)
+    gs, gt = F.normalize(fs @ fs.t()), F.normalize(ft @ ft.t())
+    return ((gt - gs) ** 2).sum() / (b * b), {}
+
+
+def cc(ps, pt, params):
+    # RepDistiller's Embed (Linear + L2 normalisation) and Correlation.
+    es = F.normalize(ps @ params["embed_student.weight"].t() + params["embed_student.bias"])
+    et = F.normalize(pt.detach() @ params["embed_teacher.weight"].t()
+                     + params["embed_teacher.bias"])
+    delta = (es - et).abs()
+    return (delta[:-1] * delta[1:]).sum(1).mean(), {}
+
+
+def vid(ss, ts, params, eps=1e-5):
+    # RepDistiller's VIDLoss per stage of feat[1:-1].
+    terms = {}
+    for k, (fs, ft) in enumerate(zip(ss[1:], ts[1:]), 1):
+        fs, ft = match_size(fs, ft.detach())
+        w = [params[f"stage{k}.regressor.{i}.weight"] for i in (0, 2, 4)]
+        mean = F.conv2d(F.relu(F.conv2d(F.relu(F.conv2d(fs, w[0])), w[1])), w[2])
+        var = torch.log(1.0 + torch.exp(params[f"stage{k}.log_scale"])) + eps
+        var = var.view(1, -1, 1, 1)
+        terms[f"stage{k}"] = torch.mean(0.5 * ((mean - ft) ** 2 / var + torch.log(var)))
+    return sum(terms.values()), terms
+
+
 def main():
     # -------------------------------------------------------------------- cases
     def tolist(t):
@@ -163,9 +268,17 @@ def main():
 
 
     def add(name, spec, fn, inputs, int_inputs=None, grad_of=("student_embed",),
-            stages=None):
+            stages=None, params=None, epoch=0):
+        # params: the loss module's parameters by name (set in the C++ module
+        # before computing; their gradients are checked too); epoch:
+        # LossInputs::epoch.
         leaves = {k: v.clone().requires_grad_(k in grad_of) for k, v in inputs.items()}
-        total, terms = fn(**leaves)
+        if params is None:
+            total, terms = fn(**leaves)
+            param_leaves = {}
+        else:
+            param_leaves = {k: v.clone().requires_grad_(True) for k, v in params.items()}
+            total, terms = fn(**leaves, params=param_leaves)
         total.backward()
         case = {
             "name": name,
@@ -176,6 +289,11 @@ def main():
             "terms": {k: v.item() for k, v in terms.items()},
             "grads": {k: tolist(leaves[k].grad) for k in grad_of},
         }
+        if params is not None:
+            case["parameters"] = {k: tolist(v) for k, v in params.items()}
+            case["param_grads"] = {k: tolist(v.grad) for k, v in param_leaves.items()}
+        if epoch:
+            case["epoch"] = epoch
         cases.append(case)
         print(f"{name:28s} {spec:32s} total={total.item():.10f} " +
               " ".join(f"{k}={v.item():.10f}" for k, v in terms.items()))
@@ -322,10 +440,140 @@ def main():
     print(f"crd: total={crd['total']:.10f} student={loss_s.item():.10f} "
           f"teacher={loss_t.item():.10f} z=({z_s:.6f}, {z_t:.6f})")
 
+    issue9_cases(add)
+
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference.json")
     with open(out, "w") as f:
         json.dump({"cases": cases, "crd": crd}, f, indent=None)
     print("wrote", os.path.relpath(out))
+
+
+def issue9_cases(add):
+    """DKD, DIST, logit standardisation, AT, SP, CC, VID (own generator, so
+    the earlier cases keep their inputs)."""
+    g = torch.Generator().manual_seed(2022)
+
+    def rn(*shape):
+        return torch.randn(*shape, generator=g)
+
+    B, K = 6, 5
+    zs, zt = rn(B, K) * 2, rn(B, K) * 2
+    y = torch.tensor([0, 4, 2, 2, 1, 3])
+    logits = {"student_logits": zs, "teacher_logits": zt}
+    same = {"student_logits": zs, "teacher_logits": zs.clone()}
+    flat = zs.clone()
+    flat[1] = 0.7  # a constant logit row: std 0
+    flat_in = {"student_logits": flat, "teacher_logits": zt}
+    lg = ("student_logits",)
+    labels = {"labels": y}
+
+    def dkd_fn(**kw):
+        return lambda student_logits, teacher_logits: dkd(
+            student_logits, teacher_logits, y, **kw)
+    add("dkd_default", "dkd", dkd_fn(), logits, labels, lg)
+    add("dkd_options", "dkd:alpha=0.5,beta=2,T=2,warmup=0",
+        dkd_fn(alpha=0.5, beta=2.0, T=2.0, warmup=0), logits, labels, lg)
+    add("dkd_warmup_epoch5", "dkd:warmup=20", dkd_fn(epoch=5), logits, labels, lg,
+        epoch=5)
+    add("dkd_warmup_done", "dkd:warmup=20", dkd_fn(epoch=30), logits, labels, lg,
+        epoch=30)
+    add("dkd_identical", "dkd", dkd_fn(), same, labels, lg)
+    add("dkd_standardize", "dkd:T=2,standardize=true", dkd_fn(T=2.0, stand=True),
+        logits, labels, lg)
+    add("dkd_standardize_constant_row", "dkd:standardize=true", dkd_fn(stand=True),
+        flat_in, labels, lg)
+
+    def dist_fn(**kw):
+        return lambda student_logits, teacher_logits: dist(
+            student_logits, teacher_logits, **kw)
+    add("dist_default", "dist", dist_fn(), logits, grad_of=lg)
+    add("dist_options", "dist:beta=2,gamma=0.5,T=4",
+        dist_fn(beta=2.0, gamma=0.5, T=4.0), logits, grad_of=lg)
+    add("dist_identical", "dist", dist_fn(), same, grad_of=lg)
+    add("dist_constant_row", "dist:T=4", dist_fn(T=4.0), flat_in, grad_of=lg)
+    add("dist_standardize", "dist:T=2,standardize=true",
+        dist_fn(T=2.0, stand=True), logits, grad_of=lg)
+    add("dist_batch_of_one", "dist", dist_fn(),
+        {"student_logits": zs[:1], "teacher_logits": zt[:1]}, grad_of=lg)
+
+    add("kd_standardize", "kd:T=2,standardize=true",
+        lambda student_logits, teacher_logits: kd_std(student_logits, teacher_logits,
+                                                      2.0, True), logits, grad_of=lg)
+    add("kd_standardize_constant_row", "kd:standardize=true",
+        lambda student_logits, teacher_logits: kd_std(student_logits, teacher_logits,
+                                                      4.0, True), flat_in, grad_of=lg)
+    xs, xt = rn(B, 4), rn(B, 4)
+    add("ccl_standardize", "ccl:standardize=true",
+        lambda student_embed, teacher_embed, student_logits, teacher_logits:
+            ccl_std(student_embed, teacher_embed, student_logits, teacher_logits, y,
+                    1.0, True),
+        {"student_embed": xs, "teacher_embed": xt, **logits}, labels,
+        ("student_embed", "student_logits"))
+
+    # Stage maps: the stem (stage 0, unused by at / vid) and two stages; the
+    # student's stage 1 is twice the teacher's side (pooled down), its stage
+    # 2 half of it (the teacher's pooled down).
+    B = 4
+    s_maps = [rn(B, 2, 8, 8), rn(B, 3, 8, 8).relu(), rn(B, 4, 2, 2)]
+    t_maps = [rn(B, 2, 8, 8), rn(B, 5, 4, 4).relu(), rn(B, 6, 4, 4)]
+    stages = {**{f"student_stage{k}": m for k, m in enumerate(s_maps)},
+              **{f"teacher_stage{k}": m for k, m in enumerate(t_maps)}}
+    zero1 = dict(stages, student_stage1=torch.zeros(B, 3, 8, 8))
+    used = ("student_stage1", "student_stage2")
+
+    def at_fn(p=2.0):
+        return lambda student_stage0, student_stage1, student_stage2, teacher_stage0, \
+            teacher_stage1, teacher_stage2: at(
+                [student_stage0, student_stage1, student_stage2],
+                [teacher_stage0, teacher_stage1, teacher_stage2], p)
+    add("at_default", "at", at_fn(), stages, grad_of=used)
+    add("at_p4", "at:p=4", at_fn(4.0), stages, grad_of=used)
+    add("at_zero_student_map", "at", at_fn(), zero1, grad_of=used)
+
+    last = {"student_stage0": rn(B, 3, 4, 4), "teacher_stage0": rn(B, 5, 2, 2)}
+    sp_fn = lambda student_stage0, teacher_stage0: sp(student_stage0, teacher_stage0)
+    add("sp_random", "sp", sp_fn, last, grad_of=("student_stage0",))
+    add("sp_identical", "sp", sp_fn,
+        {"student_stage0": last["student_stage0"],
+         "teacher_stage0": last["student_stage0"].clone()}, grad_of=("student_stage0",))
+    add("sp_zero_student_map", "sp", sp_fn,
+        {"student_stage0": torch.zeros(B, 3, 4, 4),
+         "teacher_stage0": last["teacher_stage0"]}, grad_of=("student_stage0",))
+    # Several stages: sp reads the last one only.
+    add("sp_last_stage", "sp",
+        lambda student_stage0, student_stage1, teacher_stage0, teacher_stage1:
+            sp(student_stage1, teacher_stage1),
+        {"student_stage0": s_maps[0], "student_stage1": s_maps[1],
+         "teacher_stage0": t_maps[0], "teacher_stage1": t_maps[1]},
+        grad_of=("student_stage1",))
+
+    FD = 3
+    pooled = {"student_pooled": rn(B, 5), "teacher_pooled": rn(B, 7)}
+    cc_params = {"embed_student.weight": rn(FD, 5) * 0.5, "embed_student.bias": rn(FD) * 0.1,
+                 "embed_teacher.weight": rn(FD, 7) * 0.5, "embed_teacher.bias": rn(FD) * 0.1}
+    cc_fn = lambda student_pooled, teacher_pooled, params: cc(student_pooled,
+                                                              teacher_pooled, params)
+    add("cc_random", f"cc:feat_dim={FD}", cc_fn, pooled, grad_of=("student_pooled",),
+        params=cc_params)
+    add("cc_zero_student", f"cc:feat_dim={FD}", cc_fn,
+        dict(pooled, student_pooled=torch.zeros(B, 5)), grad_of=("student_pooled",),
+        params=cc_params)
+
+    vid_params = {}
+    for k, (cs, ct) in ((1, (3, 5)), (2, (4, 6))):
+        vid_params[f"stage{k}.regressor.0.weight"] = rn(ct, cs, 1, 1) * 0.5
+        vid_params[f"stage{k}.regressor.2.weight"] = rn(ct, ct, 1, 1) * 0.5
+        vid_params[f"stage{k}.regressor.4.weight"] = rn(ct, ct, 1, 1) * 0.5
+        vid_params[f"stage{k}.log_scale"] = rn(ct) + 1
+
+    def vid_fn(eps=1e-5):
+        return lambda student_stage0, student_stage1, student_stage2, teacher_stage0, \
+            teacher_stage1, teacher_stage2, params: vid(
+                [student_stage0, student_stage1, student_stage2],
+                [teacher_stage0, teacher_stage1, teacher_stage2], params, eps)
+    add("vid_random", "vid", vid_fn(), stages, grad_of=used, params=vid_params)
+    add("vid_eps", "vid:eps=0.01", vid_fn(0.01), stages, grad_of=used, params=vid_params)
+    add("vid_zero_student_map", "vid", vid_fn(), zero1, grad_of=used, params=vid_params)
 
 
 if __name__ == "__main__":

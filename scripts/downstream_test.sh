@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Builds tests/downstream, a workspace of its own that uses this repository
+# through local_repository as a user's project would (README, "Adding a
+# plugin from outside this repository"), and checks its train binary:
+# --help lists the downstream loss, and a one-epoch run with it works.
+# A step of scripts/test.sh (a Bazel build inside a Bazel test would need a
+# second server inside the sandbox); it writes "passed failed" to
+# out/downstream/summary and exits 1 on a failure.
+set -uo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+OUT="$ROOT/out/downstream"
+mkdir -p "$OUT"
+FMNIST="${KD_FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}"
+passed=0 failed=0
+check() {  # check <name> <command...>
+  local name=$1; shift
+  if "$@" >"$OUT/$name.log" 2>&1; then
+    echo "ok: downstream $name"; passed=$((passed + 1))
+  else
+    echo "FAIL: downstream $name (log: out/downstream/$name.log)"
+    tail -20 "$OUT/$name.log"; failed=$((failed + 1))
+  fi
+}
+
+cd "$ROOT/tests/downstream" || exit 1
+check build bazel build //:train
+BIN="$(bazel info bazel-bin 2>/dev/null)/train"
+check help_lists_embed_norm bash -c \
+  "'$BIN' --help | grep -q 'embed_norm' && '$BIN' --help | grep -q 'dkd'"
+rm -rf "$OUT/run"
+check one_epoch_run bash -c "'$BIN' --mode=teacher --teacher=resnet8 \
+  --dataset=fashion_mnist --data_dir='$FMNIST' --train_subset=96 \
+  --eval_subset=40 --batch_size=32 --epochs=1 --lr_milestones=1 --threads=2 \
+  --loss=ce --loss=embed_norm:scale=0.01 --out_dir='$OUT/run' &&
+  grep -q embed_norm '$OUT/run/metrics.csv' '$OUT/run/metrics.jsonl'"
+echo "$passed $failed" >"$OUT/summary"
+echo "downstream: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]
