@@ -10,7 +10,8 @@
 # logs the norm of each loss term's gradient at its node embedding
 # (--grad_norms). Variants (seeds 1-3 unless noted):
 #   ce, ega (node 0.8, edge 0.24), node (edge 0), edge (node 0),
-#   ega with node_target=masked, labels and teacher;
+#   ega with node_target=masked, labels and teacher (legends: "EGA labels",
+#   "EGA teacher"; "sim." = simultaneous);
 #   seed 1 only: weights / 10, edge only x 10, batch 32 and 128 (ce and
 #   ega), simultaneous with a fresh or the trained teacher head, sequential
 #   with a fresh head (trained first), simultaneous fresh head with masked.
@@ -89,20 +90,21 @@ dirs() { local d=$OUT/$1; echo "$d/seed1,$d/seed2,$d/seed3"; }
 plot dynamics.png test_top1 "test error per epoch (mean of 3 seeds)" --error \
   --run="ce=$(dirs ce)" --run="ce + node=$(dirs node)" \
   --run="ce + edge=$(dirs edge)" --run="EGA=$(dirs ega)" \
-  --run="EGA, node target: labels=$(dirs labels)" \
-  --run="EGA, node target: teacher=$(dirs teacher_target)"
+  --run="EGA labels=$(dirs labels)" \
+  --run="EGA teacher=$(dirs teacher_target)"
 plot node_term.png train_ega/node "node term ||N - I||_F (mean over the epoch)" \
   --run="ce + node=$(dirs node)" --run="EGA=$(dirs ega)" \
-  --run="EGA, simultaneous, fresh head=$OUT/sim_fresh/seed1" \
-  --run="EGA, node target: teacher=$(dirs teacher_target)"
+  --run="EGA sim. fresh=$OUT/sim_fresh/seed1" \
+  --run="EGA teacher=$(dirs teacher_target)"
 plot grad_norms.png "train_grad/ega/node" \
   "gradient norm at the student embedding: node term (unweighted)" \
-  --run="EGA=$(dirs ega)" --run="EGA, simultaneous, fresh head=$OUT/sim_fresh/seed1"
+  --run="EGA=$(dirs ega)" --run="EGA sim. fresh=$OUT/sim_fresh/seed1"
 plot grad_ce.png "train_grad/ce" "gradient norm at the student embedding: CE" \
   --run="ce=$(dirs ce)" --run="EGA=$(dirs ega)" \
-  --run="EGA, simultaneous, fresh head=$OUT/sim_fresh/seed1"
+  --run="EGA sim. fresh=$OUT/sim_fresh/seed1"
 plot train_error.png train_top1 "training error per epoch" --error \
   --run="ce=$(dirs ce)" --run="EGA=$(dirs ega)" \
-  --run="EGA, simultaneous, fresh head=$OUT/sim_fresh/seed1" \
-  --run="EGA, simultaneous, trained head=$OUT/sim_trained/seed1"
+  --run="EGA sim. fresh=$OUT/sim_fresh/seed1" \
+  --run="EGA sim. trained=$OUT/sim_trained/seed1" \
+  --run="EGA seq. fresh=$OUT/seq_fresh/seed1"
 echo "(table.md, floor.txt and the figures in $OUT/)"
