@@ -134,7 +134,8 @@ def floor(out, batch=64, batches=200):
     return (
         f"Teacher embeddings of {len(labels)} training images, {batches} random batches of {batch}:\n"
         f"- share of same-class pairs among the off-diagonal pairs: {100 * mean(share):.1f}% "
-        f"(10 balanced classes: (B/10 - 1)/(B - 1) = {100 * (batch / 10 - 1) / (batch - 1):.1f}%)\n"
+        f"(expected for 10 balanced classes of N images: (N/10 - 1)/(N - 1) = "
+        f"{100 * (len(labels) / 10 - 1) / (len(labels) - 1):.1f}%)\n"
         f"- ||E_t - I||_F (the node term of a student equal to the teacher): {mean(total):.2f} "
         f"(sqrt(B) = {math.sqrt(batch):.2f} is the node term of uncorrelated embeddings)\n"
         f"  of which same-class pairs {mean(same):.2f}, other-class pairs {mean(other):.2f}, "

@@ -16,7 +16,9 @@ NAMES = {
     "ce": "CE (no teacher)", "kd": "KD", "fitnet": "FitNet", "pkt": "PKT",
     "rkd": "RKD", "nce": "NCE", "irg": "IRG", "crd": "CRD", "ccl": "CCL",
     "ega": "EGA", "ega_kd": "EGA + KD", "ce_node": "CE + node (ablation)",
-    "ce_edge": "CE + edge (ablation)",
+    "ce_edge": "CE + edge (ablation)", "dkd": "DKD", "dkd_ls": "DKD + logit std.",
+    "kd_ls": "KD + logit std.", "dist": "DIST", "at": "AT", "sp": "SP", "cc": "CC",
+    "vid": "VID",
 }
 
 

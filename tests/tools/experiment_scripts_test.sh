@@ -15,7 +15,7 @@ mkdir -p "$TMP/repo"
 cp -rL "$ROOT/scripts" "$TMP/repo/scripts"
 cd "$TMP/repo"
 
-TINY=(--methods=ce,kd,ega,ce_node,ce_edge --seeds=1 --settings=sequential
+TINY=(--methods=ce,kd,ega,ce_node,ce_edge,dkd --seeds=1 --settings=sequential
       --teacher_images=128 --teacher_epochs=1 --student_images=64 --epochs=2
       --eval_images=40 --out="$TMP/reproduce")
 bash scripts/reproduce.sh "${TINY[@]}" >"$TMP/reproduce.log" 2>&1 ||
@@ -23,12 +23,12 @@ bash scripts/reproduce.sh "${TINY[@]}" >"$TMP/reproduce.log" 2>&1 ||
 for f in table.md dynamics.png tsne_ce.png tsne_ega.png; do
   [[ -s "$TMP/reproduce/$f" ]] || { cat "$TMP/reproduce.log"; fail "reproduce wrote no $f"; }
 done
-for row in "CE (no teacher)" "KD" "EGA" "CE + node (ablation)" "CE + edge (ablation)"; do
+for row in "CE (no teacher)" "KD" "EGA" "CE + node (ablation)" "CE + edge (ablation)" "DKD"; do
   grep -q "^| $row |" "$TMP/reproduce/table.md" || { cat "$TMP/reproduce/table.md"; fail "no row '$row'"; }
 done
-# Resumed: every run (the teacher and 5 students) is found finished.
+# Resumed: every run (the teacher and 6 students) is found finished.
 bash scripts/reproduce.sh "${TINY[@]}" >"$TMP/again.log" 2>&1 || { cat "$TMP/again.log"; fail "second call"; }
-[[ $(grep -c "(finished before)" "$TMP/again.log") -eq 6 ]] ||
+[[ $(grep -c "(finished before)" "$TMP/again.log") -eq 7 ]] ||
   { cat "$TMP/again.log"; fail "second call retrained runs"; }
 # A started run (checkpoint, no summary) continues with --resume.
 rm "$TMP/reproduce/sequential/kd/seed1/summary.json"
