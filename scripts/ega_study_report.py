@@ -12,6 +12,9 @@ import sys
 
 import torch
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from stats import mean_sd  # noqa: E402
+
 # name, description, the plain run it is paired with (same seeds, same batch).
 VARIANTS = [
     ("ce", "CE only", None),
@@ -51,16 +54,6 @@ def seeds_of(out, name):
     return runs
 
 
-def ms(values, sign=""):
-    values = [v for v in values if v is not None and not math.isnan(v)]
-    if not values:
-        return "—"
-    text = f"{statistics.mean(values):{sign}.2f}"
-    if len(values) > 1:
-        text += f" ± {statistics.stdev(values):.2f}"
-    return text
-
-
 def column(records, name, epoch_index):
     v = records[epoch_index].get(name)
     return math.nan if v is None else v
@@ -88,11 +81,11 @@ def table(out):
             b = [scale * column(r, col, -1) for _, r in runs.values()]
             if all(math.isnan(x) for x in a):
                 return "—"
-            return f"{ms(a)} → {ms(b)}"
+            return f"{mean_sd(a)} → {mean_sd(b)}"
 
         lines.append(
-            f"| {text} | {','.join(map(str, runs))} | {ms(last)} | "
-            f"{ms(diff, '+') if base else '—'} | {ms(train)} | "
+            f"| {text} | {','.join(map(str, runs))} | {mean_sd(last)} | "
+            f"{mean_sd(diff, '+') if base else '—'} | {mean_sd(train)} | "
             f"{first_last('train_ega/node')} | {first_last('train_ega/edge')} | "
             f"{first_last('train_grad/ce')} | {first_last('train_grad/ega/node', 0.8)} | "
             f"{first_last('train_grad/ega/edge', 0.24)} |")

@@ -6,8 +6,12 @@ first row is the plain student every other row is compared with, seed by
 seed (paired differences: same initial weights, batches and augmentation).
 """
 import json
+import os
 import statistics
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from stats import mean_sd  # noqa: E402
 
 ROW_NAMES = {
     "plain": "plain (CE)",
@@ -15,13 +19,6 @@ ROW_NAMES = {
     "ega": "EGA (CE + ega 0.8/0.24)",
     "ega_kd": "EGA + KD",
 }
-
-
-def mean_sd(values, sign=""):
-    text = f"{statistics.mean(values):{sign}.2f}"
-    if len(values) > 1:
-        text += f" ± {statistics.stdev(values):.2f}"
-    return text
 
 
 def main():

@@ -9,8 +9,10 @@ weights, batches and augmentation).
 import json
 import math
 import os
-import statistics
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from stats import mean_sd  # noqa: E402
 
 NAMES = {
     "ce": "CE (no teacher)", "kd": "KD", "fitnet": "FitNet", "pkt": "PKT",
@@ -20,15 +22,6 @@ NAMES = {
     "kd_ls": "KD + logit std.", "dist": "DIST", "at": "AT", "sp": "SP", "cc": "CC",
     "vid": "VID",
 }
-
-
-def mean_sd(values, sign=""):
-    if not values:
-        return "—"
-    text = f"{statistics.mean(values):{sign}.2f}"
-    if len(values) > 1:
-        text += f" ± {statistics.stdev(values):.2f}"
-    return text
 
 
 def best_top1(run_dir):
