@@ -22,6 +22,66 @@ torch::nn::Conv2d MakeConv(int64_t in_channels, int64_t out_channels,
           .bias(bias));
 }
 
+FoldableBatchNorm2dImpl::FoldableBatchNorm2dImpl(torch::nn::Conv2d conv,
+                                                 int64_t channels)
+    : conv_(std::move(conv)), channels_(channels) {
+  reset();
+}
+
+void FoldableBatchNorm2dImpl::reset() {
+  weight = register_parameter("weight", torch::ones({channels_}));
+  bias = register_parameter("bias", torch::zeros({channels_}));
+  running_mean = register_buffer("running_mean", torch::zeros({channels_}));
+  running_var = register_buffer("running_var", torch::ones({channels_}));
+  num_batches_tracked =
+      register_buffer("num_batches_tracked", torch::tensor(0, torch::kLong));
+}
+
+torch::Tensor FoldableBatchNorm2dImpl::forward(const torch::Tensor& x) {
+  if (folded_) return x;
+  if (is_training()) num_batches_tracked += 1;
+  return torch::batch_norm(x, weight, bias, running_mean, running_var,
+                           is_training(), kMomentum, kEps,
+                           /*cudnn_enabled=*/true);
+}
+
+void FoldableBatchNorm2dImpl::FoldIntoConv() {
+  if (folded_) return;
+  torch::NoGradGuard no_grad;
+  const torch::Tensor scale = weight * torch::rsqrt(running_var + kEps);
+  const torch::Tensor& w = conv_->weight;
+  w.mul_(scale.reshape({-1, 1, 1, 1}));
+  const torch::Tensor bias =
+      conv_->bias.defined() ? conv_->bias : torch::zeros_like(running_mean);
+  conv_->bias = this->bias + (bias - running_mean) * scale;
+  folded_ = true;
+}
+
+void AppendConvBn(torch::nn::Sequential& sequence, torch::nn::Conv2d conv) {
+  const int64_t channels = conv->options.out_channels();
+  sequence->push_back(conv);
+  sequence->push_back(FoldableBatchNorm2d(conv, channels));
+}
+
+void FoldableBatchNorm2dImpl::pretty_print(std::ostream& stream) const {
+  stream << "kd::FoldableBatchNorm2d(" << channels_
+         << (folded_ ? ", folded into its convolution)" : ")");
+}
+
+int FoldBatchNorm(torch::nn::Module& root) {
+  root.eval();
+  int folded = 0;
+  for (const std::shared_ptr<torch::nn::Module>& module :
+       root.modules(/*include_self=*/false)) {
+    if (auto* bn = module->as<FoldableBatchNorm2dImpl>()) {
+      if (bn->folded()) continue;
+      bn->FoldIntoConv();
+      ++folded;
+    }
+  }
+  return folded;
+}
+
 void InitializeWeights(torch::nn::Module& root, ConvInit conv,
                        LinearInit linear) {
   torch::NoGradGuard no_grad;
@@ -36,6 +96,9 @@ void InitializeWeights(torch::nn::Module& root, ConvInit conv,
         if (c->bias.defined()) c->bias.zero_();
       }
     } else if (auto* bn = module->as<torch::nn::BatchNorm2dImpl>()) {
+      bn->weight.fill_(1.0);
+      bn->bias.zero_();
+    } else if (auto* bn = module->as<FoldableBatchNorm2dImpl>()) {
       bn->weight.fill_(1.0);
       bn->bias.zero_();
     } else if (auto* l = module->as<torch::nn::LinearImpl>()) {
@@ -97,7 +160,7 @@ void ZooBackbone::CheckInput(const torch::Tensor& images,
 void ZooBackbone::RegisterStem(int64_t channels, int64_t kernel) {
   stem_conv_ = register_module(
       "conv1", MakeConv(in_channels_, channels, kernel, 1, kernel / 2));
-  stem_bn_ = register_module("bn1", torch::nn::BatchNorm2d(channels));
+  stem_bn_ = register_module("bn1", FoldableBatchNorm2d(stem_conv_, channels));
 }
 
 torch::Tensor ZooBackbone::RunStem(const torch::Tensor& images,

@@ -6,14 +6,17 @@
 #ifndef BACKBONES_LAYERS_H_
 #define BACKBONES_LAYERS_H_
 
+#include <torch/nn/cloneable.h>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 
 #include <cstdint>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -47,7 +50,53 @@ enum class LinearInit {
   kZeroBias,        // default weight, bias 0 (wrn.py)
   kNormal001,       // N(0, 0.01), bias 0 (vgg.py, mobilenetv2.py)
 };
-// Re-initialises every Conv2d, BatchNorm2d and Linear under `root`.
+// A BatchNorm2d that directly follows the convolution `conv` (nothing in
+// between), so that FoldBatchNorm can fold it into that convolution. Until
+// then it computes what torch::nn::BatchNorm2d does (momentum 0.1, eps 1e-5,
+// running statistics), with the same parameter and buffer names (weight,
+// bias, running_mean, running_var, num_batches_tracked). A module of its own
+// rather than a subclass: libtorch does not export what a subclass of
+// BatchNorm2dImpl would link against.
+class FoldableBatchNorm2dImpl
+    : public torch::nn::Cloneable<FoldableBatchNorm2dImpl> {
+ public:
+  static constexpr double kMomentum = 0.1;
+  static constexpr double kEps = 1e-5;
+
+  FoldableBatchNorm2dImpl(torch::nn::Conv2d conv, int64_t channels);
+  void reset() override;
+  // BatchNorm of `x` (batch statistics in training mode, running ones in
+  // eval mode); `x` itself once folded.
+  torch::Tensor forward(const torch::Tensor& x);
+  bool folded() const { return folded_; }
+  // conv(x) then this BatchNorm in eval mode, as one convolution: conv's
+  // weight scaled by gamma / sqrt(var + eps) per output channel, its bias
+  // beta + (bias - mean) * gamma / sqrt(var + eps). Only for inference: the
+  // convolution's weights are no longer the trained ones.
+  void FoldIntoConv();
+  void pretty_print(std::ostream& stream) const override;
+
+  torch::Tensor weight, bias, running_mean, running_var, num_batches_tracked;
+
+ private:
+  torch::nn::Conv2d conv_;
+  int64_t channels_;
+  bool folded_ = false;
+};
+TORCH_MODULE(FoldableBatchNorm2d);
+
+// Appends `conv` and a FoldableBatchNorm2d of it to `sequence`.
+void AppendConvBn(torch::nn::Sequential& sequence, torch::nn::Conv2d conv);
+
+// Folds every FoldableBatchNorm2d under `root` into its convolution (see
+// FoldableBatchNorm2dImpl::FoldIntoConv) and puts `root` in eval mode: the
+// frozen teacher's inference form, equal to the eval-mode network up to
+// float rounding. Returns how many were folded (already folded ones are
+// skipped). The state dict of a folded network is not the trained one.
+int FoldBatchNorm(torch::nn::Module& root);
+
+// Re-initialises every Conv2d, BatchNorm2d (also FoldableBatchNorm2d) and
+// Linear under `root`.
 void InitializeWeights(torch::nn::Module& root, ConvInit conv,
                        LinearInit linear);
 
@@ -124,7 +173,7 @@ class ZooBackbone : public Backbone {
   std::vector<int64_t> stage_channels_;
   int64_t native_input_size_;
   torch::nn::Conv2d stem_conv_{nullptr};
-  torch::nn::BatchNorm2d stem_bn_{nullptr};
+  FoldableBatchNorm2d stem_bn_{nullptr};
 };
 
 // The plugin class of one network of a family, for KD_REGISTER. `kVariant`

@@ -37,14 +37,13 @@ class InvertedResidualImpl : public torch::nn::Module {
                        int64_t stride, int64_t expansion)
       : residual_(stride == 1 && in_channels == out_channels) {
     const int64_t hidden = in_channels * expansion;
-    conv_ = register_module(
-        "conv",
-        torch::nn::Sequential(MakeConv(in_channels, hidden, 1, 1, 0),
-                              torch::nn::BatchNorm2d(hidden), torch::nn::ReLU(),
-                              MakeConv(hidden, hidden, 3, stride, 1, hidden),
-                              torch::nn::BatchNorm2d(hidden), torch::nn::ReLU(),
-                              MakeConv(hidden, out_channels, 1, 1, 0),
-                              torch::nn::BatchNorm2d(out_channels)));
+    torch::nn::Sequential conv;
+    AppendConvBn(conv, MakeConv(in_channels, hidden, 1, 1, 0));
+    conv->push_back(torch::nn::ReLU());
+    AppendConvBn(conv, MakeConv(hidden, hidden, 3, stride, 1, hidden));
+    conv->push_back(torch::nn::ReLU());
+    AppendConvBn(conv, MakeConv(hidden, out_channels, 1, 1, 0));
+    conv_ = register_module("conv", conv);
   }
 
   torch::Tensor forward(const torch::Tensor& x) {
@@ -87,10 +86,10 @@ class MobileNetV2 : public ZooBackbone {
         {1, 16, 1, 1}, {t, 24, 2, 1},  {t, 32, 3, 2}, {t, 64, 4, 2},
         {t, 96, 3, 1}, {t, 160, 3, 2}, {t, 320, 1, 1}};
     int64_t in = Width(32, variant);
-    conv1_ = register_module(
-        "conv1",
-        torch::nn::Sequential(MakeConv(config.in_channels, in, 3, 2, 1),
-                              torch::nn::BatchNorm2d(in), torch::nn::ReLU()));
+    torch::nn::Sequential conv1;
+    AppendConvBn(conv1, MakeConv(config.in_channels, in, 3, 2, 1));
+    conv1->push_back(torch::nn::ReLU());
+    conv1_ = register_module("conv1", conv1);
     torch::nn::ModuleList blocks;
     for (int g = 0; g < 7; ++g) {
       const int64_t out = Width(settings[g].channels, variant);
@@ -105,10 +104,10 @@ class MobileNetV2 : public ZooBackbone {
     }
     register_module("blocks", blocks);
     const int64_t last = LastChannels(variant);
-    conv2_ = register_module(
-        "conv2",
-        torch::nn::Sequential(MakeConv(in, last, 1, 1, 0),
-                              torch::nn::BatchNorm2d(last), torch::nn::ReLU()));
+    torch::nn::Sequential conv2;
+    AppendConvBn(conv2, MakeConv(in, last, 1, 1, 0));
+    conv2->push_back(torch::nn::ReLU());
+    conv2_ = register_module("conv2", conv2);
     classifier_ = register_module(
         "classifier",
         torch::nn::Sequential(torch::nn::Linear(last, config.num_classes)));

@@ -11,8 +11,13 @@ namespace kd {
 
 Network::Output Network::Forward(const torch::Tensor& images) {
   Output out;
-  out.backbone = backbone->Forward(images);
-  out.head = head->Forward(out.backbone.pooled);
+  {
+    AutocastScope autocast(precision, device);
+    out.backbone = backbone->Forward(images);
+    out.head = head->Forward(out.backbone.pooled);
+  }
+  out.head.embedding = ToFloat32(out.head.embedding);
+  out.head.logits = ToFloat32(out.head.logits);
   return out;
 }
 
@@ -21,10 +26,13 @@ void Network::Train(bool on) {
   head->train(on);
 }
 
-void Network::To(const torch::Device& device) {
-  backbone->to(device);
-  head->to(device);
+void Network::To(const torch::Device& target) {
+  backbone->to(target);
+  head->to(target);
+  device = target;
 }
+
+void Network::UseChannelsLast() { ToChannelsLast(*backbone); }
 
 absl::StatusOr<Network> CreateNetwork(const NetworkSpec& spec) {
   BackboneConfig config;

@@ -15,6 +15,7 @@
 #include "backbones/backbone.h"
 #include "backbones/embedding_head.h"
 #include "backbones/state_dict.h"
+#include "kd/base/precision.h"
 
 namespace kd {
 
@@ -31,7 +32,15 @@ struct Network {
   std::shared_ptr<Backbone> backbone;
   EmbeddingHead head{nullptr};
 
-  // Backbone then head: features, embedding, classifier logits.
+  // How Forward computes (SetPrecision, UseChannelsLast); not part of the
+  // checkpoint.
+  Precision precision = Precision::kFp32;
+  torch::Device device{torch::kCPU};
+
+  // Backbone then head: features, embedding, classifier logits, under
+  // autocast when `precision` is not fp32. The head's outputs (embedding,
+  // logits) are always float32; the backbone's (stage maps, pooled) are in
+  // the precision they were computed in (see ToFloat32).
   struct Output {
     BackboneOutput backbone;
     EmbeddingHeadOutput head;
@@ -39,6 +48,8 @@ struct Network {
   Output Forward(const torch::Tensor& images);
   void Train(bool on);
   void To(const torch::Device& device);
+  // Convolution weights (and so activations) in channels-last layout.
+  void UseChannelsLast();
 };
 
 // Creates a freshly initialised network (uses torch's global generator).

@@ -34,15 +34,15 @@ class CifarBasicBlockImpl : public torch::nn::Module {
                       int64_t stride) {
     conv1_ = register_module("conv1",
                              MakeConv(in_channels, out_channels, 3, stride, 1));
-    bn1_ = register_module("bn1", torch::nn::BatchNorm2d(out_channels));
+    bn1_ = register_module("bn1", FoldableBatchNorm2d(conv1_, out_channels));
     conv2_ =
         register_module("conv2", MakeConv(out_channels, out_channels, 3, 1, 1));
-    bn2_ = register_module("bn2", torch::nn::BatchNorm2d(out_channels));
+    bn2_ = register_module("bn2", FoldableBatchNorm2d(conv2_, out_channels));
     if (stride != 1 || in_channels != out_channels) {
-      downsample_ = register_module(
-          "downsample", torch::nn::Sequential(
-                            MakeConv(in_channels, out_channels, 1, stride, 0),
-                            torch::nn::BatchNorm2d(out_channels)));
+      torch::nn::Sequential downsample;
+      AppendConvBn(downsample,
+                   MakeConv(in_channels, out_channels, 1, stride, 0));
+      downsample_ = register_module("downsample", downsample);
     }
   }
 
@@ -56,7 +56,7 @@ class CifarBasicBlockImpl : public torch::nn::Module {
 
  private:
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr};
-  torch::nn::BatchNorm2d bn1_{nullptr}, bn2_{nullptr};
+  FoldableBatchNorm2d bn1_{nullptr}, bn2_{nullptr};
   torch::nn::Sequential downsample_{nullptr};
 };
 TORCH_MODULE(CifarBasicBlock);

@@ -39,24 +39,23 @@ class ResNetBlockImpl : public torch::nn::Module {
     const int64_t out_channels = bottleneck ? 4 * planes : planes;
     if (bottleneck) {
       conv1_ = register_module("conv1", MakeConv(in_channels, planes, 1, 1, 0));
-      bn1_ = register_module("bn1", torch::nn::BatchNorm2d(planes));
+      bn1_ = register_module("bn1", FoldableBatchNorm2d(conv1_, planes));
       conv2_ = register_module("conv2", MakeConv(planes, planes, 3, stride, 1));
-      bn2_ = register_module("bn2", torch::nn::BatchNorm2d(planes));
+      bn2_ = register_module("bn2", FoldableBatchNorm2d(conv2_, planes));
       conv3_ =
           register_module("conv3", MakeConv(planes, out_channels, 1, 1, 0));
-      bn3_ = register_module("bn3", torch::nn::BatchNorm2d(out_channels));
+      bn3_ = register_module("bn3", FoldableBatchNorm2d(conv3_, out_channels));
     } else {
       conv1_ =
           register_module("conv1", MakeConv(in_channels, planes, 3, stride, 1));
-      bn1_ = register_module("bn1", torch::nn::BatchNorm2d(planes));
+      bn1_ = register_module("bn1", FoldableBatchNorm2d(conv1_, planes));
       conv2_ = register_module("conv2", MakeConv(planes, planes, 3, 1, 1));
-      bn2_ = register_module("bn2", torch::nn::BatchNorm2d(planes));
+      bn2_ = register_module("bn2", FoldableBatchNorm2d(conv2_, planes));
     }
     if (stride != 1 || in_channels != out_channels) {
-      shortcut_ = register_module(
-          "shortcut", torch::nn::Sequential(
-                          MakeConv(in_channels, out_channels, 1, stride, 0),
-                          torch::nn::BatchNorm2d(out_channels)));
+      torch::nn::Sequential shortcut;
+      AppendConvBn(shortcut, MakeConv(in_channels, out_channels, 1, stride, 0));
+      shortcut_ = register_module("shortcut", shortcut);
     }
   }
 
@@ -76,7 +75,7 @@ class ResNetBlockImpl : public torch::nn::Module {
  private:
   bool bottleneck_;
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr}, conv3_{nullptr};
-  torch::nn::BatchNorm2d bn1_{nullptr}, bn2_{nullptr}, bn3_{nullptr};
+  FoldableBatchNorm2d bn1_{nullptr}, bn2_{nullptr}, bn3_{nullptr};
   torch::nn::Sequential shortcut_{nullptr};
 };
 TORCH_MODULE(ResNetBlock);

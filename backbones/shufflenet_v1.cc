@@ -41,12 +41,12 @@ class ShuffleV1UnitImpl : public torch::nn::Module {
     const int64_t mid = out_channels / 4;
     conv1_ = register_module(
         "conv1", MakeConv(in_channels, mid, 1, 1, 0, first_groups_));
-    bn1_ = register_module("bn1", torch::nn::BatchNorm2d(mid));
+    bn1_ = register_module("bn1", FoldableBatchNorm2d(conv1_, mid));
     conv2_ = register_module("conv2", MakeConv(mid, mid, 3, stride, 1, mid));
-    bn2_ = register_module("bn2", torch::nn::BatchNorm2d(mid));
+    bn2_ = register_module("bn2", FoldableBatchNorm2d(conv2_, mid));
     conv3_ =
         register_module("conv3", MakeConv(mid, out_channels, 1, 1, 0, groups));
-    bn3_ = register_module("bn3", torch::nn::BatchNorm2d(out_channels));
+    bn3_ = register_module("bn3", FoldableBatchNorm2d(conv3_, out_channels));
   }
 
   // {output, output before the final ReLU}.
@@ -65,7 +65,7 @@ class ShuffleV1UnitImpl : public torch::nn::Module {
   int64_t stride_;
   int64_t first_groups_;
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr}, conv3_{nullptr};
-  torch::nn::BatchNorm2d bn1_{nullptr}, bn2_{nullptr}, bn3_{nullptr};
+  FoldableBatchNorm2d bn1_{nullptr}, bn2_{nullptr}, bn3_{nullptr};
 };
 TORCH_MODULE(ShuffleV1Unit);
 

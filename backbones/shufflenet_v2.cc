@@ -40,15 +40,15 @@ class ShuffleV2DownImpl : public torch::nn::Module {
     const int64_t mid = out_channels / 2;
     conv1_ = register_module(
         "conv1", MakeConv(in_channels, in_channels, 3, 2, 1, in_channels));
-    bn1_ = register_module("bn1", torch::nn::BatchNorm2d(in_channels));
+    bn1_ = register_module("bn1", FoldableBatchNorm2d(conv1_, in_channels));
     conv2_ = register_module("conv2", MakeConv(in_channels, mid, 1, 1, 0));
-    bn2_ = register_module("bn2", torch::nn::BatchNorm2d(mid));
+    bn2_ = register_module("bn2", FoldableBatchNorm2d(conv2_, mid));
     conv3_ = register_module("conv3", MakeConv(in_channels, mid, 1, 1, 0));
-    bn3_ = register_module("bn3", torch::nn::BatchNorm2d(mid));
+    bn3_ = register_module("bn3", FoldableBatchNorm2d(conv3_, mid));
     conv4_ = register_module("conv4", MakeConv(mid, mid, 3, 2, 1, mid));
-    bn4_ = register_module("bn4", torch::nn::BatchNorm2d(mid));
+    bn4_ = register_module("bn4", FoldableBatchNorm2d(conv4_, mid));
     conv5_ = register_module("conv5", MakeConv(mid, mid, 1, 1, 0));
-    bn5_ = register_module("bn5", torch::nn::BatchNorm2d(mid));
+    bn5_ = register_module("bn5", FoldableBatchNorm2d(conv5_, mid));
   }
 
   torch::Tensor forward(const torch::Tensor& x) {
@@ -61,7 +61,7 @@ class ShuffleV2DownImpl : public torch::nn::Module {
  private:
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr}, conv3_{nullptr},
       conv4_{nullptr}, conv5_{nullptr};
-  torch::nn::BatchNorm2d bn1_{nullptr}, bn2_{nullptr}, bn3_{nullptr},
+  FoldableBatchNorm2d bn1_{nullptr}, bn2_{nullptr}, bn3_{nullptr},
       bn4_{nullptr}, bn5_{nullptr};
 };
 TORCH_MODULE(ShuffleV2Down);
@@ -71,11 +71,11 @@ class ShuffleV2UnitImpl : public torch::nn::Module {
   explicit ShuffleV2UnitImpl(int64_t channels) {
     const int64_t half = channels / 2;
     conv1_ = register_module("conv1", MakeConv(half, half, 1, 1, 0));
-    bn1_ = register_module("bn1", torch::nn::BatchNorm2d(half));
+    bn1_ = register_module("bn1", FoldableBatchNorm2d(conv1_, half));
     conv2_ = register_module("conv2", MakeConv(half, half, 3, 1, 1, half));
-    bn2_ = register_module("bn2", torch::nn::BatchNorm2d(half));
+    bn2_ = register_module("bn2", FoldableBatchNorm2d(conv2_, half));
     conv3_ = register_module("conv3", MakeConv(half, half, 1, 1, 0));
-    bn3_ = register_module("bn3", torch::nn::BatchNorm2d(half));
+    bn3_ = register_module("bn3", FoldableBatchNorm2d(conv3_, half));
   }
 
   // {output, [kept half, transformed half before its ReLU]}.
@@ -91,7 +91,7 @@ class ShuffleV2UnitImpl : public torch::nn::Module {
 
  private:
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr}, conv3_{nullptr};
-  torch::nn::BatchNorm2d bn1_{nullptr}, bn2_{nullptr}, bn3_{nullptr};
+  FoldableBatchNorm2d bn1_{nullptr}, bn2_{nullptr}, bn3_{nullptr};
 };
 TORCH_MODULE(ShuffleV2Unit);
 
@@ -127,7 +127,8 @@ class ShuffleNetV2 : public ZooBackbone {
       register_module(absl::StrCat("layer", s + 1), stage);
     }
     conv2_ = register_module("conv2", MakeConv(in, variant.widths[3], 1, 1, 0));
-    bn2_ = register_module("bn2", torch::nn::BatchNorm2d(variant.widths[3]));
+    bn2_ =
+        register_module("bn2", FoldableBatchNorm2d(conv2_, variant.widths[3]));
     linear_ = register_module(
         "linear", torch::nn::Linear(variant.widths[3], config.num_classes));
   }
@@ -146,7 +147,7 @@ class ShuffleNetV2 : public ZooBackbone {
 
  private:
   torch::nn::Conv2d conv2_{nullptr};  // conv1 and bn1 are the stem
-  torch::nn::BatchNorm2d bn2_{nullptr};
+  FoldableBatchNorm2d bn2_{nullptr};
   std::array<ShuffleV2Down, 3> downs_ = {nullptr, nullptr, nullptr};
   std::array<std::vector<ShuffleV2Unit>, 3> units_;
   torch::nn::Linear linear_{nullptr};

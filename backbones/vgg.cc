@@ -49,8 +49,7 @@ class Vgg : public ZooBackbone {
       torch::nn::Sequential block;
       for (int i = 0; i < variant.convs_per_block[b]; ++i) {
         if (i > 0) block->push_back(torch::nn::ReLU());
-        block->push_back(MakeConv(in, widths[b], 3, 1, 1, 1, /*bias=*/true));
-        block->push_back(torch::nn::BatchNorm2d(widths[b]));
+        AppendConvBn(block, MakeConv(in, widths[b], 3, 1, 1, 1, /*bias=*/true));
         in = widths[b];
       }
       blocks_[b] = register_module(absl::StrCat("block", b), block);

@@ -37,7 +37,8 @@ class WideBlockImpl : public torch::nn::Module {
     bn1_ = register_module("bn1", torch::nn::BatchNorm2d(in_channels));
     conv1_ = register_module("conv1",
                              MakeConv(in_channels, out_channels, 3, stride, 1));
-    bn2_ = register_module("bn2", torch::nn::BatchNorm2d(out_channels));
+    // bn1 normalises the block's input (pre-activation); bn2 follows conv1.
+    bn2_ = register_module("bn2", FoldableBatchNorm2d(conv1_, out_channels));
     conv2_ =
         register_module("conv2", MakeConv(out_channels, out_channels, 3, 1, 1));
     if (!equal_in_out_) {
@@ -57,7 +58,8 @@ class WideBlockImpl : public torch::nn::Module {
 
  private:
   bool equal_in_out_;
-  torch::nn::BatchNorm2d bn1_{nullptr}, bn2_{nullptr};
+  torch::nn::BatchNorm2d bn1_{nullptr};
+  FoldableBatchNorm2d bn2_{nullptr};
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr}, conv_shortcut_{nullptr};
 };
 TORCH_MODULE(WideBlock);

@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "kd/base/precision.h"
 #include "kd/status_macros.h"
 
 namespace kd {
@@ -56,8 +57,50 @@ absl::StatusOr<std::shared_ptr<LossSet>> LossSet::Create(
   return set;
 }
 
+namespace {
+
+BackboneOutput BackboneInFloat32(const BackboneOutput& in) {
+  BackboneOutput out;
+  out.pooled = ToFloat32(in.pooled);
+  out.logits = ToFloat32(in.logits);
+  for (const torch::Tensor& t : in.stage_features) {
+    out.stage_features.push_back(ToFloat32(t));
+  }
+  for (const torch::Tensor& t : in.preact_stage_features) {
+    out.preact_stage_features.push_back(ToFloat32(t));
+  }
+  return out;
+}
+
+// `in` with every floating tensor in float32 (differentiable casts; float32
+// tensors themselves); the backbone outputs are copied to `student` and
+// `teacher`.
+LossInputs InFloat32(const LossInputs& in, BackboneOutput* student,
+                     BackboneOutput* teacher) {
+  LossInputs out = in;
+  out.student_embed = ToFloat32(in.student_embed);
+  out.teacher_embed = ToFloat32(in.teacher_embed);
+  out.student_logits = ToFloat32(in.student_logits);
+  out.teacher_logits = ToFloat32(in.teacher_logits);
+  if (in.student) {
+    *student = BackboneInFloat32(*in.student);
+    out.student = student;
+  }
+  if (in.teacher) {
+    *teacher = BackboneInFloat32(*in.teacher);
+    out.teacher = teacher;
+  }
+  return out;
+}
+
+}  // namespace
+
 absl::StatusOr<LossSetValue> LossSet::Compute(
-    const LossInputs& inputs, const torch::Tensor& gradients_at) {
+    const LossInputs& given, const torch::Tensor& gradients_at) {
+  // Every loss computes in fp32, whatever its inputs were computed in.
+  NoAutocastScope fp32;
+  BackboneOutput student, teacher;
+  const LossInputs inputs = InFloat32(given, &student, &teacher);
   LossSetValue result;
   std::vector<std::pair<std::string, torch::Tensor>> attached;
   const auto check_finite = [](const std::string& loss, const std::string& term,

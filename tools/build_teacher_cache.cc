@@ -35,6 +35,7 @@
 #include "kd/teacher/teacher_cache.h"
 #include "kd/teacher/teacher_setup.h"
 #include "kd/train/cli.h"
+#include "tools/compute_flags.h"
 
 // Teacher.
 DEFINE_string(teacher, "",
@@ -195,6 +196,9 @@ int Main(int argc, char** argv) {
                               kd::WithPrefix("--teacher: ", setup.status()));
   }
   kd::Teacher& teacher = *setup->teacher;
+  if (absl::Status s = kd::ApplyComputeFlags(teacher); !s.ok()) {
+    return kd::ReportBadInput(kProgram, s);
+  }
 
   kd::LoaderOptions options;
   options.batch_size = FLAGS_batch_size;

@@ -31,6 +31,7 @@
 #include "kd/status_macros.h"
 #include "kd/train/cli.h"
 #include "kd/tsne/tsne.h"
+#include "tools/compute_flags.h"
 
 DEFINE_string(checkpoint, "",
               "network: a checkpoint of tools/train (best.pt, checkpoint.pt)");
@@ -106,6 +107,7 @@ absl::StatusOr<Setup> SetUp() {
   setup.tsne.seed = FLAGS_seed;
   KD_ASSIGN_OR_RETURN(setup.network,
                       kd::LoadNetworkCheckpoint(FLAGS_checkpoint));
+  KD_RETURN_IF_ERROR(kd::ApplyComputeFlags(setup.network));
   kd::DataSelection selection{
       FLAGS_dataset, FLAGS_data_dir, FLAGS_split, FLAGS_subset, {}};
   if (!FLAGS_classes.empty()) {

@@ -26,6 +26,7 @@
 #include "kd/status_macros.h"
 #include "kd/train/cli.h"
 #include "nlohmann/json.hpp"
+#include "tools/compute_flags.h"
 
 DEFINE_string(checkpoint, "",
               "network to evaluate: a checkpoint of tools/train (best.pt, "
@@ -90,6 +91,7 @@ absl::StatusOr<Setup> SetUp() {
   Setup setup;
   KD_ASSIGN_OR_RETURN(setup.network,
                       kd::LoadNetworkCheckpoint(FLAGS_checkpoint));
+  KD_RETURN_IF_ERROR(kd::ApplyComputeFlags(setup.network));
   KD_ASSIGN_OR_RETURN(
       setup.eval_set,
       kd::OpenDataset(

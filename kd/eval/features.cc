@@ -1,5 +1,7 @@
 #include "kd/eval/features.h"
 
+#include <c10/core/InferenceMode.h>
+
 #include <vector>
 
 #include "kd/status_macros.h"
@@ -10,10 +12,12 @@ absl::StatusOr<ExtractedFeatures> ExtractFeatures(Network& network,
                                                   DataLoader& loader,
                                                   FeatureKind kind,
                                                   const torch::Device& device) {
-  torch::NoGradGuard no_grad;
   network.Train(false);
   std::vector<torch::Tensor> features, logits, labels;
   loader.StartEpoch(0);
+  // Inference tensors inside; the torch::cat below (outside) makes ordinary
+  // ones, which a linear probe may train on.
+  c10::InferenceMode inference;
   while (true) {
     KD_ASSIGN_OR_RETURN(std::optional<Batch> batch, loader.Next());
     if (!batch.has_value()) break;
@@ -28,6 +32,7 @@ absl::StatusOr<ExtractedFeatures> ExtractFeatures(Network& network,
   if (features.empty()) {
     return absl::InvalidArgumentError("no examples to extract features from");
   }
+  c10::InferenceMode outside(false);
   return ExtractedFeatures{torch::cat(features), torch::cat(logits),
                            torch::cat(labels)};
 }

@@ -1,11 +1,13 @@
 #include "kd/teacher/backbone_teacher.h"
 
+#include <c10/core/InferenceMode.h>
 #include <torch/nn/module.h>
 
 #include <exception>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "backbones/layers.h"
 #include "kd/base/torch_errors.h"
 #include "kd/status_macros.h"
 
@@ -59,26 +61,62 @@ BackboneTeacher::BackboneTeacher(std::shared_ptr<Backbone> backbone,
       input_size_(input_size > 0 ? input_size
                                  : backbone_->native_input_size()) {
   if (!trainable_) {
-    backbone_->eval();
+    FoldBatchNorm(*backbone_);  // also eval mode
     for (auto& p : backbone_->parameters()) p.set_requires_grad(false);
   }
   stage_sizes_ = StageSizes(*backbone_, input_size_);
 }
+
+void BackboneTeacher::To(const torch::Device& device) {
+  backbone_->to(device);
+  device_ = device;
+}
+
+void BackboneTeacher::SetCompute(Precision precision, bool channels_last) {
+  precision_ = precision;
+  if (channels_last) ToChannelsLast(*backbone_);
+}
+
+namespace {
+
+// Ordinary float32 copies of inference-mode outputs: autograd may save them
+// for the student's backward (an inference tensor cannot be saved).
+void CopyOutOfInference(BackboneOutput* out) {
+  const auto copy = [](torch::Tensor& t) {
+    if (t.defined())
+      t = t.to(torch::kFloat, /*non_blocking=*/false,
+               /*copy=*/true);
+  };
+  copy(out->pooled);
+  copy(out->logits);
+  for (torch::Tensor& t : out->stage_features) copy(t);
+  for (torch::Tensor& t : out->preact_stage_features) copy(t);
+}
+
+}  // namespace
 
 absl::StatusOr<BackboneOutput> BackboneTeacher::Forward(
     const TeacherInputs& inputs) {
   try {
     BackboneOutput out;
     if (trainable_) {
+      AutocastScope autocast(precision_, device_);
       out = backbone_->Forward(inputs.images);
     } else {
       backbone_->eval();  // in case a caller switched the whole model to train
-      torch::NoGradGuard no_grad;
+      c10::InferenceMode inference;
+      AutocastScope autocast(precision_, device_);
       out = backbone_->Forward(inputs.images);
     }
     if (!inputs.stage_maps) {
       out.stage_features.clear();
       out.preact_stage_features.clear();
+    }
+    if (!trainable_) {
+      CopyOutOfInference(&out);
+    } else {
+      out.pooled = ToFloat32(out.pooled);
+      out.logits = ToFloat32(out.logits);
     }
     return out;
   } catch (const std::exception& e) {

@@ -1,7 +1,9 @@
 // BackboneTeacher: a registered backbone (e.g. resnet32x4) with weights from
 // a state dict (backbones/state_dict.h: a checkpoint written here or a
-// PyTorch state dict). Frozen by default: eval mode, parameters without
-// gradients, forward under NoGradGuard. A trainable teacher runs with
+// PyTorch state dict). Frozen by default, and then run as inference: eval
+// mode, BatchNorm folded into the preceding convolutions (FoldBatchNorm),
+// parameters without gradients, forward under c10::InferenceMode, outputs
+// copied out as ordinary float32 tensors. A trainable teacher runs with
 // gradients in whatever mode the caller sets.
 #ifndef KD_TEACHER_BACKBONE_TEACHER_H_
 #define KD_TEACHER_BACKBONE_TEACHER_H_
@@ -44,7 +46,8 @@ class BackboneTeacher : public Teacher {
     return backbone_->stage_channels();
   }
   std::vector<int64_t> stage_sizes() const override { return stage_sizes_; }
-  void To(const torch::Device& device) override { backbone_->to(device); }
+  void To(const torch::Device& device) override;
+  void SetCompute(Precision precision, bool channels_last) override;
   std::shared_ptr<Backbone> backbone() override { return backbone_; }
 
   bool trainable() const { return trainable_; }
@@ -55,6 +58,8 @@ class BackboneTeacher : public Teacher {
   bool trainable_;
   int64_t input_size_;
   std::vector<int64_t> stage_sizes_;
+  Precision precision_ = Precision::kFp32;
+  torch::Device device_{torch::kCPU};
 };
 
 }  // namespace kd

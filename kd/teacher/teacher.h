@@ -23,6 +23,7 @@
 
 #include "absl/status/statusor.h"
 #include "backbones/backbone.h"
+#include "kd/base/precision.h"
 
 namespace kd {
 
@@ -66,6 +67,11 @@ class Teacher {
   virtual void StartEpoch(int64_t first_step) {}
   // Moves the teacher's weights (if any) to `device`.
   virtual void To(const torch::Device& device) {}
+  // How Forward computes: `precision` (autocast) and, where the teacher has
+  // convolutions of its own, channels-last layout. Forward's outputs are
+  // float32 whatever the precision. A teacher without computation (a
+  // feature cache) ignores it.
+  virtual void SetCompute(Precision precision, bool channels_last) {}
   // The backbone behind a BackboneTeacher; nullptr for the other kinds.
   virtual std::shared_ptr<Backbone> backbone() { return nullptr; }
 };

@@ -1,5 +1,6 @@
 #include "kd/teacher/torchscript_teacher.h"
 
+#include <c10/core/InferenceMode.h>
 #include <torch/csrc/jit/api/module.h>
 #include <torch/csrc/jit/serialization/import.h>
 
@@ -71,13 +72,15 @@ absl::StatusOr<std::unique_ptr<TorchScriptTeacher>> TorchScriptTeacher::Load(
 
 void TorchScriptTeacher::To(const torch::Device& device) {
   module_->to(device);
+  device_ = device;
 }
 
 absl::StatusOr<torch::Tensor> TorchScriptTeacher::Run(
     const torch::Tensor& images) {
   c10::IValue output;
   try {
-    torch::NoGradGuard no_grad;
+    c10::InferenceMode inference;
+    AutocastScope autocast(precision_, device_);
     output = module_->forward({images});
   } catch (const std::exception& e) {
     std::string what = ExceptionMessage(e);
@@ -106,7 +109,9 @@ absl::StatusOr<torch::Tensor> TorchScriptTeacher::Run(
         "torchscript teacher ", path_, ": expected D = ", feature_dim_,
         " features, got ", features.size(1)));
   }
-  return features.to(torch::kFloat).contiguous();
+  // An ordinary float32 copy: autograd may save it (not an inference tensor).
+  return features.to(torch::kFloat, /*non_blocking=*/false, /*copy=*/true)
+      .contiguous();
 }
 
 absl::StatusOr<BackboneOutput> TorchScriptTeacher::Forward(

@@ -44,6 +44,11 @@ class TorchScriptTeacher : public Teacher {
   // "torchscript:<file name> (<bytes> bytes, input <S>, D=<D>)".
   std::string Describe() const override { return description_; }
   void To(const torch::Device& device) override;
+  // bf16 autocast applies to the module's ops; channels-last is not applied
+  // (the module's own code decides its layouts).
+  void SetCompute(Precision precision, bool channels_last) override {
+    precision_ = precision;
+  }
 
  private:
   TorchScriptTeacher(std::unique_ptr<torch::jit::Module> module,
@@ -53,6 +58,8 @@ class TorchScriptTeacher : public Teacher {
 
   std::unique_ptr<torch::jit::Module> module_;
   std::string path_;
+  Precision precision_ = Precision::kFp32;
+  torch::Device device_{torch::kCPU};
   TorchScriptTeacherOptions options_;
   int64_t feature_dim_ = 0;
   std::string description_;

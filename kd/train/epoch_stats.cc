@@ -1,6 +1,7 @@
 #include "kd/train/epoch_stats.h"
 
 #include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
 
 #include <limits>
 
@@ -18,7 +19,7 @@ double Percent(int64_t part, int64_t whole) {
 absl::StatusOr<EvalResult> EvaluateClassifier(Network& network,
                                               DataLoader& loader,
                                               const torch::Device& device) {
-  torch::NoGradGuard no_grad;
+  c10::InferenceMode inference;
   network.Train(false);
   eval::ClassificationMeter meter(network.spec.num_classes, {1, 5});
   double loss_sum = 0;

@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "kd/base/precision_name.h"
 #include "kd/train/lr_schedule.h"
 #include "nlohmann/json.hpp"
 

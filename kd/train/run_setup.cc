@@ -59,6 +59,8 @@ absl::Status SetUpModel(TrainingRun& run) {
   }
   run.model = *std::move(created);
   run.model.To(run.device);
+  run.model.precision = *ParsePrecision(c.precision);  // validated
+  if (c.channels_last) run.model.UseChannelsLast();
   return absl::OkStatus();
 }
 

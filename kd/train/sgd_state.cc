@@ -15,7 +15,7 @@ void AddSgdState(const torch::optim::SGD& optimizer,
     const auto& sgd_state =
         static_cast<const torch::optim::SGDParamState&>(*it->second);
     if (sgd_state.momentum_buffer().defined()) {
-      (*out)[prefix + p.key()] = sgd_state.momentum_buffer();
+      (*out)[prefix + p.key()] = sgd_state.momentum_buffer().contiguous();
     }
   }
 }
@@ -40,8 +40,8 @@ absl::Status LoadSgdState(const TensorMap& in, const std::string& prefix,
                        ", parameter has ", ShapeText(p.value())));
     }
     auto sgd_state = std::make_unique<torch::optim::SGDParamState>();
-    sgd_state->momentum_buffer(
-        it->second.to(p.value().device()).clone().contiguous());
+    // In the parameter's memory layout (channels-last convolutions).
+    sgd_state->momentum_buffer(torch::empty_like(p.value()).copy_(it->second));
     state[key] = std::move(sgd_state);
   }
   return absl::OkStatus();

@@ -69,6 +69,8 @@ absl::StatusOr<std::unique_ptr<TeacherSide>> TeacherSide::Create(
         "it first");
   }
   side->teacher_->To(device);
+  side->teacher_->SetCompute(*ParsePrecision(config.precision),  // validated
+                             config.channels_last);
   side->head_->to(device);
   for (auto& p : side->head_->parameters()) {
     p.set_requires_grad(side->policy_ != HeadPolicy::kFrozen);

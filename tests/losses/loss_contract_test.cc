@@ -205,6 +205,82 @@ TEST(LossContractTest, StageMapLossesNeedATeacherWithStageMaps) {
   EXPECT_TRUE((*cc)->CheckInputs(pooled_only, why).ok());
 }
 
+// `in` with every floating tensor converted by `convert` (the backbone
+// outputs copied to `student` and `teacher`).
+template <typename Convert>
+LossInputs Converted(const LossInputs& in, BackboneOutput* student,
+                     BackboneOutput* teacher, Convert convert) {
+  const auto each = [&](const BackboneOutput* from, BackboneOutput* to) {
+    to->pooled = convert(from->pooled);
+    for (const at::Tensor& t : from->stage_features) {
+      to->stage_features.push_back(convert(t));
+    }
+    for (const at::Tensor& t : from->preact_stage_features) {
+      to->preact_stage_features.push_back(convert(t));
+    }
+  };
+  LossInputs out = in;
+  out.student_embed = convert(in.student_embed);
+  out.teacher_embed = convert(in.teacher_embed);
+  out.student_logits = convert(in.student_logits);
+  out.teacher_logits = convert(in.teacher_logits);
+  each(in.student, student);
+  each(in.teacher, teacher);
+  out.student = student;
+  out.teacher = teacher;
+  return out;
+}
+
+// Under --precision=bf16 the networks hand the losses bf16 feature maps and
+// pooled features. Every loss then computes in fp32 (LossSet's island): its
+// value from bf16 inputs equals its value from the same numbers in fp32, and
+// is within 2 % of the value on the unrounded inputs (rounding to bf16 moves
+// each input by up to 2^-9 relative). Gradients flow back in bf16.
+TEST(LossContractTest, EveryLossComputesInFp32FromBf16Inputs) {
+  const BackboneOutput student = Output({3, 4, 8}, 10);
+  const BackboneOutput teacher = Output({3, 6, 12}, 12);
+  const auto to_bf16 = [](const at::Tensor& t) {
+    return t.defined() ? t.to(at::kBFloat16) : t;
+  };
+  const auto rounded = [](const at::Tensor& t) {
+    return t.defined() ? t.to(at::kBFloat16).to(at::kFloat) : t;
+  };
+  const auto same = [](const at::Tensor& t) { return t; };
+  for (const std::string& text : Specs()) {
+    SCOPED_TRACE(text);
+    // A fresh loss set per value: crd's memory bank moves with every call.
+    const auto value_of = [&](const auto& convert, bool backward) {
+      at::manual_seed(11);
+      absl::StatusOr<std::shared_ptr<LossSet>> losses =
+          LossSet::Create({text}, Context());
+      EXPECT_TRUE(losses.ok()) << losses.status();
+      Batch batch((*losses)->reads(), student, teacher);
+      BackboneOutput s, t;
+      LossInputs in = Converted(batch.in, &s, &t, convert);
+      if (backward && in.student_logits.defined()) {
+        in.student_logits.requires_grad_();
+      }
+      at::manual_seed(12);
+      absl::StatusOr<LossSetValue> value = (*losses)->Compute(in);
+      EXPECT_TRUE(value.ok()) << value.status();
+      EXPECT_EQ(value->total.scalar_type(), at::kFloat);
+      if (backward && value->total.requires_grad()) {
+        value->total.backward();
+        if (in.student_logits.defined()) {
+          EXPECT_EQ(in.student_logits.grad().scalar_type(), at::kBFloat16);
+          EXPECT_TRUE(in.student_logits.grad().isfinite().all().item<bool>());
+        }
+      }
+      return value->total.item<double>();
+    };
+    const double from_bf16 = value_of(to_bf16, /*backward=*/true);
+    const double from_rounded = value_of(rounded, false);
+    const double exact = value_of(same, false);
+    EXPECT_NEAR(from_bf16, from_rounded, 1e-6 * std::max(1.0, std::abs(exact)));
+    EXPECT_NEAR(from_rounded, exact, 2e-2 * std::max(1.0, std::abs(exact)));
+  }
+}
+
 TEST(LossContractTest, InputSetsAndNames) {
   LossInputSet set = {LossInput::kLabels, LossInput::kTeacherStageMaps};
   EXPECT_TRUE(set.contains(LossInput::kLabels));

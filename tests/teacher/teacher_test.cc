@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "backbones/layers.h"
 #include "backbones/state_dict.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -74,6 +75,42 @@ TEST(BackboneTeacherTest, FrozenTeacherRunsInEvalModeWithoutGradients) {
   torch::NoGradGuard no_grad;
   EXPECT_TRUE(
       torch::allclose(out->logits, reference->Forward(images).logits, 0, 1e-6));
+}
+
+// A frozen teacher runs as inference (BatchNorm folded, InferenceMode), yet
+// its outputs are ordinary float32 tensors that a loss may save for the
+// student's backward pass; bf16 with channels-last stays near fp32.
+TEST(BackboneTeacherTest, FrozenTeacherRunsFoldedAndItsOutputsServeAutograd) {
+  torch::set_num_threads(1);
+  const std::string checkpoint = WriteResnet8Checkpoint();
+  BackboneConfig config;
+  config.num_classes = 10;
+  auto teacher = BackboneTeacher::Create("resnet8", config, checkpoint,
+                                         /*trainable=*/false);
+  ASSERT_TRUE(teacher.ok()) << teacher.status();
+  EXPECT_EQ(FoldBatchNorm(*(*teacher)->backbone()), 0) << "not folded";
+  const torch::Tensor images = torch::randn({3, 3, 32, 32});
+  TeacherInputs inputs{images, torch::arange(3)};
+  auto out = (*teacher)->Forward(inputs);
+  ASSERT_TRUE(out.ok()) << out.status();
+  for (const torch::Tensor& t :
+       {out->pooled, out->logits, out->stage_features.back()}) {
+    EXPECT_FALSE(t.is_inference());
+    EXPECT_EQ(t.scalar_type(), torch::kFloat);
+  }
+  torch::Tensor student = torch::randn({3, 64}, torch::requires_grad());
+  (student * out->pooled).sum().backward();  // saves the teacher's tensor
+  EXPECT_TRUE(torch::allclose(student.grad(), out->pooled));
+
+  (*teacher)->SetCompute(Precision::kBf16, /*channels_last=*/true);
+  auto bf16 = (*teacher)->Forward(inputs);
+  ASSERT_TRUE(bf16.ok()) << bf16.status();
+  EXPECT_EQ(bf16->logits.scalar_type(), torch::kFloat);
+  EXPECT_FALSE(bf16->logits.is_inference());
+  const double error = (bf16->logits - out->logits).abs().max().item<double>() /
+                       out->logits.abs().max().item<double>();
+  EXPECT_GT(error, 0.0);
+  EXPECT_LT(error, 0.05);
 }
 
 TEST(BackboneTeacherTest, TrainableTeacherGetsGradients) {

@@ -228,6 +228,57 @@ TEST(TrainerTest, DistillationResumeEqualsUnbroken) {
   }
 }
 
+// --precision=bf16 --channels_last: a distillation run is repeatable,
+// resumes to the unbroken run's weights bit for bit, really computes in
+// another precision than fp32 (other weights), and writes checkpoints in the
+// usual (contiguous) layout.
+TEST(TrainerTest, Bf16ChannelsLastRunResumesAndDiffersFromFp32) {
+  RunConfig teacher = TeacherConfig(FreshTestTempPath("bf16_teacher"));
+  teacher.teacher = "test_tiny_cnn:width=6";
+  teacher.epochs = 1;
+  MustRun(teacher);
+  auto student = [&](const std::string& name, const std::string& precision) {
+    RunConfig c = TeacherConfig(FreshTestTempPath(name));
+    c.mode = TrainMode::kSequential;
+    c.student = "test_tiny_cnn";
+    c.teacher = "test_tiny_cnn:width=6";
+    c.teacher_checkpoint = teacher.out_dir + "/best.pt";
+    c.loss = {"ce", "ega:node=0.8,edge=0.24", "kd:weight=0.5"};
+    c.epochs = 3;
+    c.precision = precision;
+    c.channels_last = precision == "bf16";
+    return c;
+  };
+  RunConfig straight = student("bf16_straight", "bf16");
+  MustRun(straight);
+  RunConfig broken = student("bf16_broken", "bf16");
+  broken.stop_after_epochs = 1;
+  MustRun(broken);
+  broken.stop_after_epochs = 0;
+  broken.resume = true;
+  MustRun(broken);
+  ExpectSameCheckpoint(straight.out_dir + "/checkpoint.pt",
+                       broken.out_dir + "/checkpoint.pt");
+  ExpectSameMetrics(straight.out_dir, broken.out_dir);
+
+  RunConfig fp32 = student("bf16_vs_fp32", "fp32");
+  MustRun(fp32);
+  auto low = LoadTensorMap(straight.out_dir + "/checkpoint.pt");
+  auto full = LoadTensorMap(fp32.out_dir + "/checkpoint.pt");
+  ASSERT_TRUE(low.ok() && full.ok());
+  const torch::Tensor w = low->at("model.backbone.conv1.weight");
+  EXPECT_EQ(w.scalar_type(), torch::kFloat);  // master weights stay fp32
+  EXPECT_TRUE(w.is_contiguous());
+  EXPECT_FALSE(w.equal(full->at("model.backbone.conv1.weight")));
+  EXPECT_LT(
+      (w - full->at("model.backbone.conv1.weight")).abs().max().item<double>(),
+      0.1 * w.abs().max().item<double>());
+
+  RunConfig bad = student("bf16_bad", "fp8");
+  EXPECT_THAT(std::string(Trainer::Create(bad).status().message()),
+              HasSubstr("--precision: expected fp32 or bf16, got 'fp8'"));
+}
+
 // The main job compares a plain student (--mode=teacher, CE only) with a
 // distilled one. That comparison is fair only if distillation changes
 // nothing but the loss: with every distillation weight at zero, a

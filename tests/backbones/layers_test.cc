@@ -1,0 +1,145 @@
+// The inference forms of every network of the zoo: BatchNorm folded into
+// the preceding convolutions gives the eval-mode network's outputs, and bf16
+// autocast with channels-last weights stays within a stated tolerance of
+// fp32.
+#include "backbones/layers.h"
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+
+#include "backbones/backbone.h"
+#include "gtest/gtest.h"
+#include "kd/base/precision.h"
+#include "tests/backbones/zoo_test_util.h"
+
+namespace kd {
+namespace {
+
+// The side each network is run at: its native one, but ImageNet networks at
+// 64 (their stride-32 stem works there; 224 makes the test slow).
+int64_t Side(const Backbone& net) {
+  return net.native_input_size() > 64 ? 64 : net.native_input_size();
+}
+
+// Running statistics and affine parameters away from their 0/1 initial
+// values, so that folding has something to fold.
+void RandomizeBatchNorm(torch::nn::Module& net) {
+  torch::NoGradGuard no_grad;
+  const auto randomize = [](auto* bn) {
+    bn->running_mean.uniform_(-0.5, 0.5);
+    bn->running_var.uniform_(0.5, 2.0);
+    bn->weight.uniform_(0.5, 1.5);
+    bn->bias.uniform_(-0.2, 0.2);
+  };
+  for (const auto& m : net.modules(/*include_self=*/false)) {
+    if (auto* bn = m->as<torch::nn::BatchNorm2dImpl>()) randomize(bn);
+    if (auto* bn = m->as<FoldableBatchNorm2dImpl>()) randomize(bn);
+  }
+}
+
+std::unique_ptr<Backbone> Make(const std::string& name) {
+  torch::manual_seed(3);
+  std::unique_ptr<Backbone> net = testing::MakeBackbone(name, 10);
+  if (net != nullptr) {
+    RandomizeBatchNorm(*net);
+    net->eval();
+  }
+  return net;
+}
+
+// Largest |a - b| over every output, relative to the largest |a|.
+double MaxRelativeDifference(const BackboneOutput& a, const BackboneOutput& b) {
+  double diff = 0, scale = 0;
+  const auto add = [&](const torch::Tensor& x, const torch::Tensor& y) {
+    diff = std::max(
+        diff,
+        (x.to(torch::kFloat) - y.to(torch::kFloat)).abs().max().item<double>());
+    scale = std::max(scale, x.abs().max().item<double>());
+  };
+  add(a.pooled, b.pooled);
+  add(a.logits, b.logits);
+  for (size_t i = 0; i < a.stage_features.size(); ++i) {
+    add(a.stage_features[i], b.stage_features[i]);
+    add(a.preact_stage_features[i], b.preact_stage_features[i]);
+  }
+  return diff / std::max(scale, 1e-12);
+}
+
+TEST(FoldBatchNormTest, EveryNetworkFoldedGivesTheEvalModeOutputs) {
+  torch::set_num_threads(1);
+  for (const std::string& name : Backbone::Registry::Global().Names()) {
+    SCOPED_TRACE(name);
+    std::unique_ptr<Backbone> reference = Make(name);
+    std::unique_ptr<Backbone> folded = Make(name);
+    ASSERT_NE(folded, nullptr);
+    const int count = FoldBatchNorm(*folded);
+    // Every family has convolutions followed by BatchNorm (WRN: conv1-bn2).
+    EXPECT_GT(count, 0);
+    EXPECT_EQ(FoldBatchNorm(*folded), 0) << "folded twice";
+    const torch::Tensor images =
+        torch::randn({2, 3, Side(*folded), Side(*folded)});
+    torch::NoGradGuard no_grad;
+    const BackboneOutput want = reference->Forward(images);
+    const BackboneOutput got = folded->Forward(images);
+    EXPECT_LE(MaxRelativeDifference(want, got), 1e-5);
+  }
+}
+
+TEST(FoldBatchNormTest, FoldsIntoTheConvolutionThatPrecedesIt) {
+  torch::manual_seed(0);
+  torch::nn::Conv2d conv = MakeConv(3, 4, 3, 1, 1);
+  FoldableBatchNorm2d bn(conv, 4);
+  {
+    torch::NoGradGuard no_grad;
+    bn->running_mean.copy_(torch::tensor({0.5, -1.0, 0.0, 2.0}));
+    bn->running_var.copy_(torch::tensor({4.0, 0.25, 1.0, 9.0}));
+    bn->weight.copy_(torch::tensor({1.0, 2.0, -1.0, 0.5}));
+    bn->bias.copy_(torch::tensor({0.0, 1.0, 0.5, -2.0}));
+  }
+  bn->eval();
+  const torch::Tensor x = torch::randn({2, 3, 5, 5});
+  torch::NoGradGuard no_grad;
+  const torch::Tensor want = bn(conv(x));
+  bn->FoldIntoConv();
+  EXPECT_TRUE(bn->folded());
+  ASSERT_TRUE(conv->bias.defined());
+  // bias = beta - mean * gamma / sqrt(var + eps), by hand for channel 1:
+  // 1 - (-1) * 2 / sqrt(0.25 + 1e-5).
+  EXPECT_NEAR(conv->bias[1].item<double>(), 1.0 + 2.0 / std::sqrt(0.25 + 1e-5),
+              1e-5);
+  const torch::Tensor got = bn(conv(x));
+  EXPECT_TRUE(torch::allclose(got, want, 1e-5, 1e-5));
+}
+
+// bf16 autocast with channels-last weights against fp32, every network, in
+// eval mode: the logits' largest error relative to their largest magnitude.
+// bf16 keeps 8 bits of mantissa (relative rounding 2^-9 = 0.2 % per operand),
+// accumulated in fp32; 5 % is where a deep network's outputs stay.
+TEST(PrecisionTest, EveryNetworkInBf16ChannelsLastStaysNearFp32) {
+  torch::set_num_threads(1);
+  for (const std::string& name : Backbone::Registry::Global().Names()) {
+    SCOPED_TRACE(name);
+    std::unique_ptr<Backbone> net = Make(name);
+    ASSERT_NE(net, nullptr);
+    const torch::Tensor images = torch::randn({2, 3, Side(*net), Side(*net)});
+    torch::NoGradGuard no_grad;
+    const torch::Tensor want = net->Forward(images).logits;
+    ToChannelsLast(*net);
+    torch::Tensor got;
+    {
+      AutocastScope autocast(Precision::kBf16, torch::kCPU);
+      got = net->Forward(images).logits;
+    }
+    EXPECT_EQ(got.scalar_type(), torch::kBFloat16);
+    const double error =
+        (got.to(torch::kFloat) - want).abs().max().item<double>() /
+        want.abs().max().item<double>();
+    EXPECT_LE(error, 0.05);
+    EXPECT_GT(error, 0.0) << "bf16 changed nothing: autocast is off";
+  }
+}
+
+}  // namespace
+}  // namespace kd
