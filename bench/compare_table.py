@@ -41,8 +41,14 @@ def cell(key):
 
 
 def ratio(a, b):
-    x, y = median(a), median(b)
-    return "%.2fx" % (x / y) if x and y else "-"
+    """Median (min-max) of the per-repetition ratios a / b: each pair was
+    measured in the same repetition, minutes apart, so a machine that slows
+    down between repetitions moves both."""
+    x, y = runs.get(a), runs.get(b)
+    if not x or not y:
+        return "-"
+    r = [p / q for p, q in zip(x, y)]
+    return "%.2fx (%.2f-%.2f)" % (statistics.median(r), min(r), max(r))
 
 
 threads = sorted({r["threads"] for r in rows})
@@ -52,6 +58,7 @@ print("images/s, median (min-max) of %d repetitions, batch %s, %s thread(s); "
           max(len(v) for v in runs.values()),
           ",".join(sorted({str(r["batch_size"]) for r in rows})),
           ",".join(map(str, threads))))
+print("Ratios: median (min-max) of the ratios within each repetition.\n")
 print("| work | PyTorch fp32 | PyTorch bf16 | C++ fp32 | C++ bf16 | "
       "C++ bf16 / PyTorch fp32 | C++ bf16 / PyTorch bf16 | "
       "C++ fp32 / PyTorch fp32 |")
@@ -65,11 +72,10 @@ for work, title in WORK:
         ratio((work, "c++", "bf16"), (work, "pytorch", "fp32")) + " | " +
         ratio((work, "c++", "bf16"), (work, "pytorch", "bf16")),
         ratio((work, "c++", "fp32"), (work, "pytorch", "fp32"))))
-cached = median(("epoch_cached", "c++", "bf16"))
-online = median(("epoch", "pytorch", "fp32"))
-if cached and online:
+if runs.get(("epoch_cached", "c++", "bf16")):
     print("\nCached-teacher C++ epoch (bf16) / PyTorch fp32 online-teacher "
-          "epoch: %.2fx" % (cached / online))
+          "epoch: %s" % ratio(("epoch_cached", "c++", "bf16"),
+                               ("epoch", "pytorch", "fp32")))
 if rss:
     print("\nPeak resident memory of one epoch (MiB, median; PyTorch: the "
           "main process, its 2 DataLoader workers not counted):\n")

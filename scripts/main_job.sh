@@ -27,6 +27,10 @@
 # row's mean +- sd over the seeds and its paired difference to the plain
 # student, seed by seed.
 #
+# KD_MAIN_PRECISION=bf16 runs every network in bf16 autocast with
+# channels-last convolutions (train --precision=bf16 --channels_last; see
+# docs/speed.md); default fp32.
+#
 # Sizes come from the environment (KD_MAIN_*); the defaults keep the training
 # part near 8 minutes on 2 CPU cores. Fashion-MNIST's 28x28 grey images are
 # zero-padded to 32x32 and repeated to 3 channels; random crop (4 px) + flip.
@@ -45,6 +49,7 @@ STUDENT_IMAGES="${KD_MAIN_STUDENT_IMAGES:-1000}"
 STUDENT_EPOCHS="${KD_MAIN_STUDENT_EPOCHS:-12}"
 EVAL_IMAGES="${KD_MAIN_EVAL_IMAGES:-2000}"
 SEEDS="${KD_MAIN_SEEDS:-1 2 3}"
+PRECISION="${KD_MAIN_PRECISION:-fp32}"
 OUT="${KD_MAIN_OUT:-out/main_job}"  # out/ is git-ignored
 DATA_DIR="${KD_FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}"
 read -r -a SEED_LIST <<<"$SEEDS"
@@ -69,7 +74,9 @@ built=$SECONDS
 
 rm -rf "$OUT"  # a fresh experiment each time: the figures below are its own
 COMMON=(--dataset=fashion_mnist --data_dir="$DATA_DIR" --eval_subset="$EVAL_IMAGES"
-        --batch_size=64 --lr_schedule=cosine --weight_decay=5e-4)
+        --batch_size=64 --lr_schedule=cosine --weight_decay=5e-4
+        --precision="$PRECISION")
+[[ $PRECISION == fp32 ]] || COMMON+=(--channels_last)
 
 echo "== teacher: $TEACHER on $TEACHER_IMAGES images, $TEACHER_EPOCHS epochs"
 kd_train "$OUT/teacher" "${COMMON[@]}" --train_subset="$TEACHER_IMAGES" --seed=1 \
@@ -96,7 +103,7 @@ done
 done_at=$SECONDS
 
 "$KD_PYTHON" scripts/main_job_table.py "$OUT" "$SEEDS" "${ROWS[*]}" \
-  "teacher=$TEACHER teacher_images=$TEACHER_IMAGES teacher_epochs=$TEACHER_EPOCHS student=$STUDENT student_images=$STUDENT_IMAGES student_epochs=$STUDENT_EPOCHS eval_images=$EVAL_IMAGES"
+  "precision=$PRECISION teacher=$TEACHER teacher_images=$TEACHER_IMAGES teacher_epochs=$TEACHER_EPOCHS student=$STUDENT student_images=$STUDENT_IMAGES student_epochs=$STUDENT_EPOCHS eval_images=$EVAL_IMAGES"
 echo "wall time: $((done_at - start)) s ($((built - start)) s setup + build," \
   "$((done_at - built)) s training: teacher $((teacher_done - built)) s," \
   "students $((done_at - teacher_done)) s)"

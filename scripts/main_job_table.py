@@ -40,6 +40,9 @@ def main():
           f"images (a subset of the teacher's), {setting['student_epochs']} epochs, "
           f"batch 64, SGD lr 0.05 cosine, seeds {' '.join(seeds)}; "
           "distilled rows with the teacher and its head frozen (--mode=sequential).")
+    if setting.get("precision", "fp32") != "fp32":
+        print(f"Every network in {setting['precision']} autocast with channels-last "
+              "convolutions (losses in fp32).")
     print()
     base = rows[0]
     header = "| student | " + " | ".join(f"seed {s}" for s in seeds)

@@ -54,6 +54,9 @@ def main():
           f"students {kv['student']} on {size(kv['student_images'])} images, {kv['epochs']} "
           f"epochs, batch 64, SGD 0.05 cosine; evaluated on {size(kv['eval_images'])} test "
           f"images; seeds {' '.join(seeds)}. Top-1 %, mean ± sd over the seeds.")
+    if kv.get("precision", "fp32") != "fp32":
+        print(f"Every network in {kv['precision']} autocast with channels-last convolutions "
+              "(losses in fp32; docs/speed.md).")
     print()
     header = "| method |"
     rule = "|---|"

@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "backbones/backbone.h"
 #include "gtest/gtest.h"
@@ -111,6 +112,52 @@ TEST(FoldBatchNormTest, FoldsIntoTheConvolutionThatPrecedesIt) {
               1e-5);
   const torch::Tensor got = bn(conv(x));
   EXPECT_TRUE(torch::allclose(got, want, 1e-5, 1e-5));
+}
+
+// Unfolded, FoldableBatchNorm2d is torch::nn::BatchNorm2d bit for bit:
+// training-mode output, running statistics, batch count and gradients, then
+// eval-mode output. (The zoo's networks train exactly as before.)
+TEST(FoldableBatchNormTest, TrainsExactlyAsBatchNorm2d) {
+  torch::manual_seed(1);
+  torch::nn::BatchNorm2d reference(5);
+  FoldableBatchNorm2d foldable(MakeConv(3, 5, 1, 1, 0), 5);
+  {
+    torch::NoGradGuard no_grad;
+    reference->weight.uniform_(0.5, 1.5);
+    reference->bias.uniform_(-0.5, 0.5);
+    foldable->weight.copy_(reference->weight);
+    foldable->bias.copy_(reference->bias);
+  }
+  for (int step = 0; step < 2; ++step) {
+    const torch::Tensor x = torch::randn({4, 5, 3, 3}) * 2 + 1;
+    const torch::Tensor want = reference(x);
+    const torch::Tensor got = foldable(x);
+    EXPECT_TRUE(got.equal(want));
+    (want * want).sum().backward();
+    (got * got).sum().backward();
+  }
+  EXPECT_TRUE(foldable->running_mean.equal(reference->running_mean));
+  EXPECT_TRUE(foldable->running_var.equal(reference->running_var));
+  EXPECT_EQ(foldable->num_batches_tracked.item<int64_t>(), 2);
+  EXPECT_TRUE(
+      foldable->num_batches_tracked.equal(reference->num_batches_tracked));
+  EXPECT_TRUE(foldable->weight.grad().equal(reference->weight.grad()));
+  EXPECT_TRUE(foldable->bias.grad().equal(reference->bias.grad()));
+  reference->eval();
+  foldable->eval();
+  const torch::Tensor x = torch::randn({2, 5, 3, 3});
+  EXPECT_TRUE(foldable(x).equal(reference(x)));
+  // The same names as BatchNorm2d's, so state dicts are unchanged.
+  std::vector<std::string> names, want_names;
+  for (const auto& p : foldable->named_parameters()) names.push_back(p.key());
+  for (const auto& b : foldable->named_buffers()) names.push_back(b.key());
+  for (const auto& p : reference->named_parameters()) {
+    want_names.push_back(p.key());
+  }
+  for (const auto& b : reference->named_buffers()) {
+    want_names.push_back(b.key());
+  }
+  EXPECT_EQ(names, want_names);
 }
 
 // bf16 autocast with channels-last weights against fp32, every network, in

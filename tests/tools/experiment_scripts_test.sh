@@ -41,13 +41,18 @@ bash scripts/reproduce.sh --methods=ce,nosuch >"$TMP/bad.log" 2>&1
 grep -q "unknown method 'nosuch' (known: ce,kd," "$TMP/bad.log" || { cat "$TMP/bad.log"; fail "unknown method message"; }
 bash scripts/reproduce.sh --nosuch >"$TMP/bad.log" 2>&1
 [[ $? -eq 2 ]] || fail "unknown argument: expected exit 2"
+bash scripts/reproduce.sh --precision=fp8 >"$TMP/bad.log" 2>&1
+[[ $? -eq 2 ]] || fail "unknown precision: expected exit 2"
+grep -q "unknown precision 'fp8' (known: fp32 bf16)" "$TMP/bad.log" ||
+  { cat "$TMP/bad.log"; fail "unknown precision message"; }
 
 KD_MAIN_TEACHER_IMAGES=128 KD_MAIN_TEACHER_EPOCHS=1 KD_MAIN_STUDENT_IMAGES=64 \
   KD_MAIN_STUDENT_EPOCHS=1 KD_MAIN_EVAL_IMAGES=40 KD_MAIN_SEEDS="1 2" \
+  KD_MAIN_PRECISION=bf16 \
   KD_MAIN_OUT="$TMP/main" bash scripts/main_job.sh >"$TMP/main.log" 2>&1 ||
   { cat "$TMP/main.log"; fail "main_job.sh"; }
 for text in "| plain (CE) |" "| KD (0.1 CE + 0.9 KD, T=4) |" "| EGA + KD |" \
-            "Paired differences" "wall time:"; do
+            "Paired differences" "wall time:" "in bf16 autocast"; do
   grep -qF "$text" "$TMP/main.log" || { cat "$TMP/main.log"; fail "main job printed no '$text'"; }
 done
 echo PASS

@@ -99,6 +99,26 @@ assert 0 <= j["knn"]["top1"] <= 100 and 0 <= j["linear_probe"]["top1"] <= 100, j
 print("evaluate:", j["top1"], j["knn"]["top1"], j["linear_probe"]["top1"])
 PYEOF
 
+# The same evaluation in bf16 with channels-last: the same examples, top-1
+# within 5 points (2 of 40 predictions) of fp32; a bad --precision is one
+# line and exit 2.
+"$BIN/evaluate" --checkpoint="$TMP/straight/best.pt" --data_dir="$FMNIST" \
+  --subset=40 --knn=false --linear_probe=false --precision=bf16 --channels_last \
+  --output="$TMP/eval_bf16.json" >"$TMP/eval_bf16.log" 2>&1 ||
+  { cat "$TMP/eval_bf16.log"; fail "evaluate --precision=bf16"; }
+"$PY" - "$TMP/eval.json" "$TMP/eval_bf16.json" <<'PYEOF' || fail "evaluate bf16 JSON"
+import json, sys
+fp32, bf16 = (json.load(open(f)) for f in sys.argv[1:])
+assert bf16["examples"] == fp32["examples"], (fp32, bf16)
+assert abs(bf16["top1"] - fp32["top1"]) <= 5.0, (fp32["top1"], bf16["top1"])
+print("evaluate bf16:", bf16["top1"], "fp32:", fp32["top1"])
+PYEOF
+"$BIN/evaluate" --checkpoint="$TMP/straight/best.pt" --data_dir="$FMNIST" \
+  --precision=fp8 >"$TMP/bad.log" 2>&1 && fail "evaluate --precision=fp8 succeeded"
+[[ $? -eq 2 && $(wc -l <"$TMP/bad.log") -eq 1 ]] &&
+  grep -qF -- "--precision: unknown precision 'fp8'; valid: fp32, bf16" "$TMP/bad.log" ||
+  { cat "$TMP/bad.log"; fail "evaluate --precision=fp8: not one line, exit 2"; }
+
 "$BIN/dump_embeddings" --checkpoint="$TMP/straight/best.pt" --data_dir="$FMNIST" \
   --classes=0,1,8 --subset=60 --perplexity=5 --tsne_iterations=300 \
   --out_dir="$TMP/tsne" >"$TMP/tsne.log" 2>&1 || { cat "$TMP/tsne.log"; fail "dump_embeddings"; }
