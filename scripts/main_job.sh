@@ -4,7 +4,7 @@
 # teacher's knowledge matters, then prints a table of the students.
 #
 #   1. teacher:  resnet8 + embedding head, cross-entropy (--mode=teacher) on
-#                KD_MAIN_TEACHER_IMAGES training images (20x the students')
+#                KD_MAIN_TEACHER_IMAGES training images (40x the students')
 #   2. students: resnet8 on a label budget (KD_MAIN_STUDENT_IMAGES labelled
 #                images, a subset of the teacher's), one run per row and seed:
 #                  plain     CE
@@ -42,7 +42,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib/experiments.sh
 
 TEACHER="${KD_MAIN_TEACHER:-resnet8}"
-TEACHER_IMAGES="${KD_MAIN_TEACHER_IMAGES:-20000}"
+TEACHER_IMAGES="${KD_MAIN_TEACHER_IMAGES:-40000}"
 TEACHER_EPOCHS="${KD_MAIN_TEACHER_EPOCHS:-2}"
 STUDENT="${KD_MAIN_STUDENT:-resnet8}"
 STUDENT_IMAGES="${KD_MAIN_STUDENT_IMAGES:-1000}"
