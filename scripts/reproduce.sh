@@ -5,7 +5,7 @@
 # figure (test error per epoch of ce, ce + edge, ce + node and EGA) and a
 # t-SNE figure of plain vs EGA student embeddings.
 #
-#   bash scripts/reproduce.sh              # Fashion-MNIST, about an hour
+#   bash scripts/reproduce.sh              # Fashion-MNIST, ~36 min on 2 cores
 #   bash scripts/reproduce.sh --quick      # a few minutes: 1 seed, short runs
 #   bash scripts/reproduce.sh --data_dir=data/cifar-100-binary --dataset=cifar100
 #   bash scripts/reproduce.sh --methods=ce,kd,ega   # a subset of the rows
@@ -71,7 +71,7 @@ METHODS="$ALL_METHODS"
 OUT=out/reproduce
 QUICK=false
 SEEDS="1 2 3"
-TEACHER=resnet8 TEACHER_IMAGES=20000 TEACHER_EPOCHS=2
+TEACHER=resnet8 TEACHER_IMAGES=40000 TEACHER_EPOCHS=2
 STUDENT=resnet8 STUDENT_IMAGES=1000 EPOCHS=12 EVAL_IMAGES=1000
 SETTINGS="sequential simultaneous"
 PRECISION=fp32
