@@ -33,9 +33,9 @@ export OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS="$THREADS"
 
 bash scripts/setup.sh >/dev/null
 if [ "$BUILD" = 1 ]; then
-  bazel build //bench:step_bench //tools:train //tools:build_teacher_cache
+  bazel build -c opt //bench:step_bench //tools:train //tools:build_teacher_cache
 fi
-BIN=bazel-bin
+BIN=bazel-out/k8-opt/bin  # the release build, as users run the tools
 mkdir -p "$OUT/runs"
 RESULTS="$OUT/results.jsonl"
 : >"$RESULTS"
