@@ -12,6 +12,9 @@
 #                  EGA       CE + ega(node 0.8, edge 0.24), the paper's weights
 #                  EGA + KD  0.1 CE + 0.9 KD + ega(0.8, 0.24): the paper's
 #                            combined row
+#                  RKD       CE + rkd (distance 25, angle 50, RepDistiller's
+#                            weights): the strongest baseline of
+#                            scripts/reproduce.sh at this scale
 #                the distilled rows with the teacher and its head frozen
 #                (--mode=sequential); the teacher sees its own crop + flip of
 #                each image, as in the reference.
@@ -60,12 +63,13 @@ fi
 
 # The rows: name, then the --loss flags of the student.
 EGA="ega:node=0.8,edge=0.24"
-ROWS=(plain kd ega ega_kd)
+ROWS=(plain kd ega ega_kd rkd)
 declare -A ROW_LOSSES=(
   [plain]="--loss=ce"
   [kd]="--loss=ce:weight=0.1 --loss=kd:weight=0.9,T=4"
   [ega]="--loss=ce --loss=$EGA"
   [ega_kd]="--loss=ce:weight=0.1 --loss=kd:weight=0.9,T=4 --loss=$EGA"
+  [rkd]="--loss=ce --loss=rkd"
 )
 
 start=$SECONDS

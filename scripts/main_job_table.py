@@ -18,6 +18,7 @@ ROW_NAMES = {
     "kd": "KD (0.1 CE + 0.9 KD, T=4)",
     "ega": "EGA (CE + ega 0.8/0.24)",
     "ega_kd": "EGA + KD",
+    "rkd": "RKD (CE + rkd 25/50)",
 }
 
 

@@ -51,7 +51,7 @@ KD_MAIN_TEACHER_IMAGES=128 KD_MAIN_TEACHER_EPOCHS=1 KD_MAIN_STUDENT_IMAGES=64 \
   KD_MAIN_PRECISION=bf16 \
   KD_MAIN_OUT="$TMP/main" bash scripts/main_job.sh >"$TMP/main.log" 2>&1 ||
   { cat "$TMP/main.log"; fail "main_job.sh"; }
-for text in "| plain (CE) |" "| KD (0.1 CE + 0.9 KD, T=4) |" "| EGA + KD |" \
+for text in "| plain (CE) |" "| KD (0.1 CE + 0.9 KD, T=4) |" "| EGA + KD |" "| RKD (CE + rkd 25/50) |" \
             "Paired differences" "wall time:" "in bf16 autocast"; do
   grep -qF "$text" "$TMP/main.log" || { cat "$TMP/main.log"; fail "main job printed no '$text'"; }
 done
