@@ -61,16 +61,9 @@ if [[ ${#SEED_LIST[@]} -eq 0 ]]; then
   exit 2
 fi
 
-# The rows: name, then the --loss flags of the student.
-EGA="ega:node=0.8,edge=0.24"
+# The rows; each one's --loss flags are the method's in the shared table
+# (KD_METHOD_LOSSES, scripts/lib/experiments.sh), the plain row's are ce's.
 ROWS=(plain kd ega ega_kd rkd)
-declare -A ROW_LOSSES=(
-  [plain]="--loss=ce"
-  [kd]="--loss=ce:weight=0.1 --loss=kd:weight=0.9,T=4"
-  [ega]="--loss=ce --loss=$EGA"
-  [ega_kd]="--loss=ce:weight=0.1 --loss=kd:weight=0.9,T=4 --loss=$EGA"
-  [rkd]="--loss=ce --loss=rkd"
-)
 
 start=$SECONDS
 kd_build_tools train
@@ -90,7 +83,10 @@ teacher_done=$SECONDS
 
 for seed in "${SEED_LIST[@]}"; do
   for row in "${ROWS[@]}"; do
-    echo "== seed $seed: $row student ($STUDENT, ${ROW_LOSSES[$row]})"
+    method=$row
+    [[ $row == plain ]] && method=ce
+    losses="${KD_METHOD_LOSSES[$method]}"
+    echo "== seed $seed: $row student ($STUDENT, $losses)"
     if [[ $row == plain ]]; then
       # The CE-only student's exact computation, without a teacher.
       teacher_flags=(--mode=teacher --teacher="$STUDENT")
@@ -100,7 +96,7 @@ for seed in "${SEED_LIST[@]}"; do
     fi
     # shellcheck disable=SC2086  # the row's losses are several flags
     kd_train "$OUT/${row}_seed$seed" "${COMMON[@]}" --train_subset="$STUDENT_IMAGES" \
-      --seed="$seed" --lr=0.05 "${teacher_flags[@]}" ${ROW_LOSSES[$row]} \
+      --seed="$seed" --lr=0.05 "${teacher_flags[@]}" $losses \
       --epochs="$STUDENT_EPOCHS" --eval_every="$STUDENT_EPOCHS"
   done
 done

@@ -32,36 +32,6 @@ usage() {
   exit 2
 }
 
-# Method name -> the student's --loss flags. The baselines' weights are the
-# ones of the CIFAR-100 benchmarks (RepDistiller) that the paper used, on the
-# 256-d node embeddings as in the paper; CRD's negatives are scaled to small
-# data sets (at most the training set's size).
-declare -A LOSSES=(
-  [ce]="--loss=ce"
-  [kd]="--loss=ce:weight=0.1 --loss=kd:weight=0.9,T=4"
-  [fitnet]="--loss=ce --loss=fitnet:weight=100"
-  [pkt]="--loss=ce --loss=pkt:weight=30000"
-  [rkd]="--loss=ce --loss=rkd"
-  [nce]="--loss=ce --loss=nce"
-  [irg]="--loss=ce --loss=irg"
-  [crd]="--loss=ce --loss=crd:weight=0.8,nce_k=NCE_K"
-  [ccl]="--loss=ce --loss=ccl"
-  [ega]="--loss=ce --loss=ega:node=0.8,edge=0.24"
-  [ega_kd]="--loss=ce:weight=0.1 --loss=kd:weight=0.9,T=4 --loss=ega:node=0.8,edge=0.24"
-  [ce_node]="--loss=ce --loss=ega:node=0.8,edge=0"
-  [ce_edge]="--loss=ce --loss=ega:node=0,edge=0.24"
-  # Not in the paper's table; with --methods (docs/losses.md has their
-  # papers and reference weights; DKD's 20-of-240-epoch warm-up is scaled to
-  # the run).
-  [dkd]="--loss=ce --loss=dkd:alpha=1,beta=8,T=4,warmup=DKD_WARMUP"
-  [dkd_ls]="--loss=ce --loss=dkd:T=2,standardize=true,warmup=DKD_WARMUP"
-  [kd_ls]="--loss=ce:weight=0.1 --loss=kd:weight=0.9,T=2,standardize=true"
-  [dist]="--loss=ce --loss=dist:beta=2,gamma=2,T=4"
-  [at]="--loss=ce --loss=at:weight=1000"
-  [sp]="--loss=ce --loss=sp:weight=3000"
-  [cc]="--loss=ce --loss=cc:weight=0.02"
-  [vid]="--loss=ce --loss=vid"
-)
 ALL_METHODS="ce,kd,fitnet,pkt,rkd,nce,irg,crd,ccl,ega,ega_kd,ce_node,ce_edge"
 MORE_METHODS="dkd,dkd_ls,kd_ls,dist,at,sp,cc,vid"
 
@@ -107,7 +77,7 @@ if $QUICK; then
 fi
 IFS=, read -r -a METHOD_LIST <<<"$METHODS"
 for m in "${METHOD_LIST[@]}"; do
-  if [[ -z "${LOSSES[$m]+x}" ]]; then
+  if [[ -z "${KD_METHOD_LOSSES[$m]+x}" ]]; then
     echo "reproduce: unknown method '$m' (known: $ALL_METHODS,$MORE_METHODS)" >&2
     exit 2
   fi
@@ -141,7 +111,7 @@ STUDENT_FLAGS=("${COMMON[@]}" --train_subset="$STUDENT_IMAGES"
                --eval_subset="$EVAL_IMAGES" --lr=0.05 --epochs="$EPOCHS")
 for seed in $SEEDS; do
   for m in "${METHOD_LIST[@]}"; do
-    losses="${LOSSES[$m]//NCE_K/$NCE_K}"
+    losses="${KD_METHOD_LOSSES[$m]//NCE_K/$NCE_K}"
     losses="${losses//DKD_WARMUP/$(((EPOCHS * 20 + 239) / 240))}"
     if [[ $m == ce ]]; then
       echo "== seed $seed: ce"
