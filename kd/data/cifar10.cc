@@ -1,5 +1,6 @@
 // The "cifar10" data set: the official binary version (cifar-10-batches-bin).
-// Layout: see cifar_format.h.
+// Layout: see cifar_format.h. The batch files are memory-mapped; Get()
+// decodes one record (MappedRecordDataset).
 #include <limits>
 #include <memory>
 #include <string>
@@ -12,6 +13,8 @@
 #include "kd/data/dataset.h"
 #include "kd/data/file_io.h"
 #include "kd/data/in_memory_dataset.h"
+#include "kd/data/mapped_file.h"
+#include "kd/data/mapped_record_dataset.h"
 #include "kd/registry.h"
 
 namespace kd {
@@ -62,34 +65,44 @@ class Cifar10Reader {
             "cifar-10-binary.tar.gz)"));
       }
     }
-    std::vector<Image> images;
+    // Map every file and validate its size and labels; the images stay in
+    // the maps and are decoded one record at a time by Get().
+    constexpr int64_t kRecord = data_internal::CifarRecordBytes(1);
+    const int64_t bound = subset.ReadBound(std::numeric_limits<int64_t>::max());
+    std::vector<std::unique_ptr<data_internal::MappedFile>> maps;
+    std::vector<const uint8_t*> records;
     std::vector<int64_t> labels;
     for (const std::string& file : files) {
-      KD_ASSIGN_OR_RETURN(std::string bytes, data_internal::ReadFile(file));
-      const int64_t wanted =
-          subset.ReadBound(std::numeric_limits<int64_t>::max()) -
-          static_cast<int64_t>(images.size());
+      KD_ASSIGN_OR_RETURN(std::unique_ptr<data_internal::MappedFile> map,
+                          data_internal::MappedFile::Open(file));
+      const int64_t wanted = bound - static_cast<int64_t>(records.size());
       KD_ASSIGN_OR_RETURN(
-          data_internal::CifarRecords records,
-          data_internal::ParseCifarRecords(bytes, 1, {10}, file, wanted));
-      const int64_t count =
-          bytes.size() / (1 + data_internal::kCifarPixelBytes);
+          data_internal::CifarLabelColumns columns,
+          data_internal::ParseCifarLabels(map->bytes(), 1, {10}, file, wanted));
+      map->DropResidentPages();  // the label scan touched every page
+      const int64_t count = map->size() / kRecord;
       LOG_IF(WARNING, count != kRecordsPerBatch)
           << "cifar10: '" << file << "' has " << count
           << " records; the official batches have " << kRecordsPerBatch;
-      for (Image& image : records.images) images.push_back(std::move(image));
-      labels.insert(labels.end(), records.label_columns[0].begin(),
-                    records.label_columns[0].end());
+      for (size_t i = 0; i < columns[0].size(); ++i) {
+        records.push_back(map->data() + i * kRecord + 1);
+      }
+      labels.insert(labels.end(), columns[0].begin(), columns[0].end());
+      maps.push_back(std::move(map));
     }
-    KD_RETURN_IF_ERROR(ApplySubset(subset, "cifar10", &images, &labels));
+    KD_ASSIGN_OR_RETURN(std::vector<int64_t> keep,
+                        KeptIndices(subset, labels, records.size(), "cifar10"));
+    records = Gather(std::move(records), keep);
+    labels = Gather(std::move(labels), keep);
     KD_ASSIGN_OR_RETURN(
         std::vector<std::string> names,
         ClassNamesFromFileOr(JoinPath(dir, "batches.meta.txt"), 10,
                              {"airplane", "automobile", "bird", "cat", "deer",
                               "dog", "frog", "horse", "ship", "truck"}));
-    return std::unique_ptr<Dataset>(new InMemoryDataset(
-        absl::StrCat("cifar10 ", config.split), std::move(images),
-        std::move(labels), std::move(names)));
+    return std::unique_ptr<Dataset>(new MappedRecordDataset(
+        absl::StrCat("cifar10 ", config.split), std::move(maps),
+        std::move(records), std::move(labels), std::move(names),
+        &data_internal::DecodeCifarImage));
   }
 };
 

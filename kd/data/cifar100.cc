@@ -10,19 +10,32 @@
 #include "kd/data/cifar_format.h"
 #include "kd/data/dataset.h"
 #include "kd/data/file_io.h"
+#include "kd/data/in_memory_dataset.h"
 #include "kd/registry.h"
 
 namespace kd {
 
-Cifar100Dataset::Cifar100Dataset(std::string name, std::vector<Image> images,
-                                 std::vector<int64_t> fine_labels,
-                                 std::vector<int64_t> coarse_labels,
-                                 bool use_coarse,
-                                 std::vector<std::string> fine_names,
-                                 std::vector<std::string> coarse_names)
-    : InMemoryDataset(std::move(name), std::move(images),
-                      use_coarse ? coarse_labels : fine_labels,
-                      use_coarse ? coarse_names : fine_names),
+namespace {
+
+std::vector<std::unique_ptr<data_internal::MappedFile>> OneFile(
+    std::unique_ptr<data_internal::MappedFile> file) {
+  std::vector<std::unique_ptr<data_internal::MappedFile>> files;
+  files.push_back(std::move(file));
+  return files;
+}
+
+}  // namespace
+
+Cifar100Dataset::Cifar100Dataset(
+    std::string name, std::unique_ptr<data_internal::MappedFile> file,
+    std::vector<const uint8_t*> records, std::vector<int64_t> fine_labels,
+    std::vector<int64_t> coarse_labels, bool use_coarse,
+    std::vector<std::string> fine_names, std::vector<std::string> coarse_names)
+    : MappedRecordDataset(std::move(name), OneFile(std::move(file)),
+                          std::move(records),
+                          use_coarse ? coarse_labels : fine_labels,
+                          use_coarse ? coarse_names : fine_names,
+                          &data_internal::DecodeCifarImage),
       fine_labels_(std::move(fine_labels)),
       coarse_labels_(std::move(coarse_labels)),
       fine_names_(std::move(fine_names)),
@@ -127,35 +140,32 @@ class Cifar100Reader {
           "' does not exist (expected the official binary version, "
           "cifar-100-binary.tar.gz)"));
     }
-    KD_ASSIGN_OR_RETURN(std::string bytes, data_internal::ReadFile(file));
+    KD_ASSIGN_OR_RETURN(std::unique_ptr<data_internal::MappedFile> map,
+                        data_internal::MappedFile::Open(file));
     KD_ASSIGN_OR_RETURN(
-        data_internal::CifarRecords records,
-        data_internal::ParseCifarRecords(
-            bytes, 2, {kCoarseClasses, kFineClasses}, file,
+        data_internal::CifarLabelColumns columns,
+        data_internal::ParseCifarLabels(
+            map->bytes(), 2, {kCoarseClasses, kFineClasses}, file,
             subset.ReadBound(std::numeric_limits<int64_t>::max())));
+    map->DropResidentPages();  // the label scan touched every page
+    constexpr int64_t kRecord = data_internal::CifarRecordBytes(2);
     const int64_t official = config.split == "train" ? 50000 : 10000;
-    const int64_t count = bytes.size() / (2 + data_internal::kCifarPixelBytes);
+    const int64_t count = map->size() / kRecord;
     LOG_IF(WARNING, count != official)
         << "cifar100: '" << file << "' has " << count
         << " records; the official file has " << official;
-    std::vector<int64_t> coarse = std::move(records.label_columns[0]);
-    std::vector<int64_t> fine = std::move(records.label_columns[1]);
-    std::vector<Image> images = std::move(records.images);
-    if (!subset.empty()) {
-      KD_ASSIGN_OR_RETURN(
-          std::vector<int64_t> keep,
-          SelectSubset(subset, use_coarse ? coarse : fine, "cifar100"));
-      std::vector<Image> kept_images;
-      std::vector<int64_t> kept_fine, kept_coarse;
-      for (int64_t i : keep) {
-        kept_images.push_back(std::move(images[i]));
-        kept_fine.push_back(fine[i]);
-        kept_coarse.push_back(coarse[i]);
-      }
-      images = std::move(kept_images);
-      fine = std::move(kept_fine);
-      coarse = std::move(kept_coarse);
+    std::vector<int64_t> coarse = std::move(columns[0]);
+    std::vector<int64_t> fine = std::move(columns[1]);
+    std::vector<const uint8_t*> records(fine.size());
+    for (size_t i = 0; i < records.size(); ++i) {
+      records[i] = map->data() + i * kRecord + 2;
     }
+    KD_ASSIGN_OR_RETURN(std::vector<int64_t> keep,
+                        KeptIndices(subset, use_coarse ? coarse : fine,
+                                    records.size(), "cifar100"));
+    records = Gather(std::move(records), keep);
+    fine = Gather(std::move(fine), keep);
+    coarse = Gather(std::move(coarse), keep);
     KD_ASSIGN_OR_RETURN(
         std::vector<std::string> fine_names,
         ClassNamesFromFileOr(JoinPath(dir, "fine_label_names.txt"),
@@ -165,9 +175,9 @@ class Cifar100Reader {
         ClassNamesFromFileOr(JoinPath(dir, "coarse_label_names.txt"),
                              kCoarseClasses, Cifar100CoarseNames()));
     return std::unique_ptr<Dataset>(new Cifar100Dataset(
-        absl::StrCat("cifar100 ", config.split), std::move(images),
-        std::move(fine), std::move(coarse), use_coarse, std::move(fine_names),
-        std::move(coarse_names)));
+        absl::StrCat("cifar100 ", config.split), std::move(map),
+        std::move(records), std::move(fine), std::move(coarse), use_coarse,
+        std::move(fine_names), std::move(coarse_names)));
   }
 };
 

@@ -2,20 +2,26 @@
 // train.bin, test.bin, fine_label_names.txt, coarse_label_names.txt).
 // Example::label is the fine label (100 classes) by default, or the coarse
 // one (20 superclasses) with the option labels=coarse; both stay available.
+// The file is memory-mapped; Get() decodes one record (MappedRecordDataset).
 #ifndef KD_DATA_CIFAR100_H_
 #define KD_DATA_CIFAR100_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
-#include "kd/data/in_memory_dataset.h"
+#include "kd/data/mapped_file.h"
+#include "kd/data/mapped_record_dataset.h"
 
 namespace kd {
 
-class Cifar100Dataset : public InMemoryDataset {
+class Cifar100Dataset : public MappedRecordDataset {
  public:
-  Cifar100Dataset(std::string name, std::vector<Image> images,
+  // `records[i]` points at example i's pixel bytes inside `file`.
+  Cifar100Dataset(std::string name,
+                  std::unique_ptr<data_internal::MappedFile> file,
+                  std::vector<const uint8_t*> records,
                   std::vector<int64_t> fine_labels,
                   std::vector<int64_t> coarse_labels, bool use_coarse,
                   std::vector<std::string> fine_names,

@@ -8,7 +8,7 @@
 namespace kd {
 namespace data_internal {
 
-absl::StatusOr<CifarRecords> ParseCifarRecords(
+absl::StatusOr<CifarLabelColumns> ParseCifarLabels(
     absl::string_view bytes, int label_bytes,
     const std::vector<int64_t>& num_classes, absl::string_view name,
     int64_t max_records) {
@@ -18,7 +18,7 @@ absl::StatusOr<CifarRecords> ParseCifarRecords(
         absl::StrCat("CIFAR parser: bad label layout (", label_bytes,
                      " label bytes, ", num_classes.size(), " class counts)"));
   }
-  const size_t record = label_bytes + kCifarPixelBytes;
+  const size_t record = CifarRecordBytes(label_bytes);
   if (bytes.empty() || bytes.size() % record != 0) {
     return absl::DataLossError(absl::StrCat(
         "'", name, "' has ", bytes.size(),
@@ -28,10 +28,7 @@ absl::StatusOr<CifarRecords> ParseCifarRecords(
   }
   const int64_t count = std::min<int64_t>(bytes.size() / record,
                                           std::max<int64_t>(max_records, 0));
-  CifarRecords out;
-  out.images.resize(count);
-  out.label_columns.assign(label_bytes, std::vector<int64_t>(count));
-  constexpr int kPlane = kCifarSide * kCifarSide;
+  CifarLabelColumns columns(label_bytes, std::vector<int64_t>(count));
   for (int64_t i = 0; i < count; ++i) {
     const uint8_t* p =
         reinterpret_cast<const uint8_t*>(bytes.data()) + i * record;
@@ -42,19 +39,42 @@ absl::StatusOr<CifarRecords> ParseCifarRecords(
                          i * record + k, ") has label ", static_cast<int>(p[k]),
                          ", expected [0, ", num_classes[k], ")"));
       }
-      out.label_columns[k][i] = p[k];
+      columns[k][i] = p[k];
     }
-    const uint8_t* planes = p + label_bytes;
-    Image& image = out.images[i];
-    image.height = image.width = kCifarSide;
-    image.channels = 3;
-    image.pixels.resize(kCifarPixelBytes);
-    // Planar R, G, B (each row-major) -> interleaved HWC.
-    for (int j = 0; j < kPlane; ++j) {
-      image.pixels[3 * j + 0] = planes[j];
-      image.pixels[3 * j + 1] = planes[kPlane + j];
-      image.pixels[3 * j + 2] = planes[2 * kPlane + j];
-    }
+  }
+  return columns;
+}
+
+void DecodeCifarImage(const uint8_t* planes, Image* image) {
+  constexpr int kPlane = kCifarSide * kCifarSide;
+  image->height = image->width = kCifarSide;
+  image->channels = 3;
+  image->pixels.resize(kCifarPixelBytes);
+  uint8_t* out = image->pixels.data();
+  // Planar R, G, B (each row-major) -> interleaved HWC.
+  for (int j = 0; j < kPlane; ++j) {
+    out[3 * j + 0] = planes[j];
+    out[3 * j + 1] = planes[kPlane + j];
+    out[3 * j + 2] = planes[2 * kPlane + j];
+  }
+}
+
+absl::StatusOr<CifarRecords> ParseCifarRecords(
+    absl::string_view bytes, int label_bytes,
+    const std::vector<int64_t>& num_classes, absl::string_view name,
+    int64_t max_records) {
+  CifarRecords out;
+  absl::StatusOr<CifarLabelColumns> labels =
+      ParseCifarLabels(bytes, label_bytes, num_classes, name, max_records);
+  if (!labels.ok()) return labels.status();
+  out.label_columns = *std::move(labels);
+  const int64_t count = out.label_columns[0].size();
+  const int64_t record = CifarRecordBytes(label_bytes);
+  out.images.resize(count);
+  for (int64_t i = 0; i < count; ++i) {
+    DecodeCifarImage(reinterpret_cast<const uint8_t*>(bytes.data()) +
+                         i * record + label_bytes,
+                     &out.images[i]);
   }
   return out;
 }

@@ -26,17 +26,35 @@ namespace data_internal {
 inline constexpr int kCifarSide = 32;
 inline constexpr int kCifarPixelBytes = 3 * kCifarSide * kCifarSide;  // 3072
 
+// Size of one record with `label_bytes` leading label bytes.
+inline constexpr int64_t CifarRecordBytes(int label_bytes) {
+  return label_bytes + kCifarPixelBytes;
+}
+
+// label_columns[k][i]: label byte k of record i (CIFAR-100: k=0 coarse, k=1
+// fine).
+using CifarLabelColumns = std::vector<std::vector<int64_t>>;
+
+// Validates a file of records with `label_bytes` (1 or 2) leading label bytes
+// and returns their labels, without decoding any image. The size must be a
+// positive multiple of the record size; label byte k must be below
+// num_classes[k]. At most `max_records` records are read (the size is checked
+// anyway). `name` (the file) is used in errors.
+absl::StatusOr<CifarLabelColumns> ParseCifarLabels(
+    absl::string_view bytes, int label_bytes,
+    const std::vector<int64_t>& num_classes, absl::string_view name,
+    int64_t max_records = std::numeric_limits<int64_t>::max());
+
+// Decodes the 3072 planar pixel bytes of one record (after its label bytes)
+// into a 32x32x3 HWC image.
+void DecodeCifarImage(const uint8_t* planes, Image* image);
+
 struct CifarRecords {
   std::vector<Image> images;  // 32x32x3 HWC
-  // label_columns[k][i]: label byte k of record i (CIFAR-100: k=0 coarse,
-  // k=1 fine).
-  std::vector<std::vector<int64_t>> label_columns;
+  CifarLabelColumns label_columns;
 };
 
-// Parses records with `label_bytes` (1 or 2) leading label bytes. The size
-// must be a positive multiple of the record size; label byte k must be below
-// num_classes[k]. At most `max_records` records are decoded (the size is
-// checked anyway). `name` (the file) is used in errors.
+// ParseCifarLabels, then every record's image decoded (DecodeCifarImage).
 absl::StatusOr<CifarRecords> ParseCifarRecords(
     absl::string_view bytes, int label_bytes,
     const std::vector<int64_t>& num_classes, absl::string_view name,

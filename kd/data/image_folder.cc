@@ -4,7 +4,8 @@
 // with a warning counting them). Classes are the sub-folders in sorted order,
 // as torchvision's ImageFolder does. <root> is data_dir/<split> when that
 // folder exists (data_dir/train/<class>/...), else data_dir itself for the
-// default split "train".
+// default split "train". Only the file list is built at start-up; images are
+// decoded by Get() (FileListDataset), or all at once with preload=true.
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,7 +17,7 @@
 #include "glog/logging.h"
 #include "kd/data/dataset.h"
 #include "kd/data/file_io.h"
-#include "kd/data/image_codec.h"
+#include "kd/data/file_list_dataset.h"
 #include "kd/data/in_memory_dataset.h"
 #include "kd/registry.h"
 
@@ -37,15 +38,15 @@ class ImageFolderReader {
       "a folder of images, one sub-folder per class: data_dir[/split]/"
       "<class>/*.{jpg,jpeg,png}";
   static OptionSchema Schema() {
-    return WithSubsetOptions(
-        {{"threads", OptionType::kInt, "0",
-          "threads decoding images at start-up (0: one per core)"}});
+    return WithSubsetOptions(WithFileListOptions({}));
   }
 
   static absl::StatusOr<std::unique_ptr<Dataset>> Create(
       const Options& options, const DatasetConfig& config) {
     KD_ASSIGN_OR_RETURN(SubsetSpec subset,
                         SubsetSpec::FromOptions(options, "image_folder"));
+    KD_ASSIGN_OR_RETURN(FileListOptions list_options,
+                        FileListOptions::FromOptions(options, "image_folder"));
     if (config.data_dir.empty()) {
       return absl::InvalidArgumentError(
           "image_folder needs data_dir: a folder with one sub-folder of "
@@ -99,24 +100,12 @@ class ImageFolderReader {
     LOG_IF(WARNING, skipped > 0)
         << "image_folder: skipped " << skipped
         << " files without a .jpg/.jpeg/.png extension under '" << root << "'";
-    if (!subset.empty()) {
-      KD_ASSIGN_OR_RETURN(std::vector<int64_t> keep,
-                          SelectSubset(subset, labels, "image_folder"));
-      std::vector<std::string> kept_paths;
-      std::vector<int64_t> kept_labels;
-      for (int64_t i : keep) {
-        kept_paths.push_back(paths[i]);
-        kept_labels.push_back(labels[i]);
-      }
-      paths = std::move(kept_paths);
-      labels = std::move(kept_labels);
-    }
     KD_ASSIGN_OR_RETURN(
-        std::vector<Image> images,
-        data_internal::ReadImageFiles(paths, options.GetInt("threads")));
-    return std::unique_ptr<Dataset>(new InMemoryDataset(
-        absl::StrCat("image_folder ", root), std::move(images),
-        std::move(labels), std::move(classes)));
+        std::vector<int64_t> keep,
+        KeptIndices(subset, labels, paths.size(), "image_folder"));
+    return OpenFileList(
+        absl::StrCat("image_folder ", root), Gather(std::move(paths), keep),
+        Gather(std::move(labels), keep), std::move(classes), list_options);
   }
 };
 

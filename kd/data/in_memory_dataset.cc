@@ -82,23 +82,29 @@ absl::StatusOr<std::vector<int64_t>> SelectSubset(
   return keep;
 }
 
+absl::StatusOr<std::vector<int64_t>> KeptIndices(
+    const SubsetSpec& spec, const std::vector<int64_t>& labels, int64_t count,
+    const std::string& dataset) {
+  if (spec.empty()) {
+    std::vector<int64_t> all(count);
+    for (int64_t i = 0; i < count; ++i) all[i] = i;
+    return all;
+  }
+  if (labels.empty()) {
+    return SelectSubset(spec, std::vector<int64_t>(count, -1), dataset);
+  }
+  return SelectSubset(spec, labels, dataset);
+}
+
 absl::Status ApplySubset(const SubsetSpec& spec, const std::string& dataset,
                          std::vector<Image>* images,
                          std::vector<int64_t>* labels) {
   if (spec.empty()) return absl::OkStatus();
-  const std::vector<int64_t> all_unlabelled(images->size(), -1);
   absl::StatusOr<std::vector<int64_t>> keep =
-      SelectSubset(spec, labels->empty() ? all_unlabelled : *labels, dataset);
+      KeptIndices(spec, *labels, images->size(), dataset);
   if (!keep.ok()) return keep.status();
-  std::vector<Image> kept_images;
-  std::vector<int64_t> kept_labels;
-  kept_images.reserve(keep->size());
-  for (int64_t i : *keep) {
-    kept_images.push_back(std::move((*images)[i]));
-    if (!labels->empty()) kept_labels.push_back((*labels)[i]);
-  }
-  *images = std::move(kept_images);
-  *labels = std::move(kept_labels);
+  *images = Gather(std::move(*images), *keep);
+  *labels = Gather(std::move(*labels), *keep);
   return absl::OkStatus();
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -67,6 +68,24 @@ struct SubsetSpec {
 absl::StatusOr<std::vector<int64_t>> SelectSubset(
     const SubsetSpec& spec, const std::vector<int64_t>& labels,
     const std::string& dataset);
+
+// Positions in [0, count) of the examples `spec` keeps, in order: all of
+// them when `spec` is empty. `labels` is empty (all unlabelled) or has
+// `count` entries.
+absl::StatusOr<std::vector<int64_t>> KeptIndices(
+    const SubsetSpec& spec, const std::vector<int64_t>& labels, int64_t count,
+    const std::string& dataset);
+
+// values[keep[0]], values[keep[1]], ... (moved out of `values`); an empty
+// `values` stays empty (e.g. the labels of an unlabelled split).
+template <typename T>
+std::vector<T> Gather(std::vector<T> values, const std::vector<int64_t>& keep) {
+  if (values.empty()) return values;
+  std::vector<T> kept;
+  kept.reserve(keep.size());
+  for (int64_t i : keep) kept.push_back(std::move(values[i]));
+  return kept;
+}
 
 // Applies `spec` to parallel vectors of images and labels (labels may be
 // empty: all unlabelled).

@@ -1,6 +1,7 @@
 // The "stl10" data set: the official binary version (stl10_binary). Layout:
 // see stl_format.h. Splits: train (5000), test (8000), unlabeled (100000,
-// Example::label -1).
+// Example::label -1). The images file is memory-mapped; Get() decodes one
+// image, converting its column-major layout (MappedRecordDataset).
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,6 +12,8 @@
 #include "kd/data/dataset.h"
 #include "kd/data/file_io.h"
 #include "kd/data/in_memory_dataset.h"
+#include "kd/data/mapped_file.h"
+#include "kd/data/mapped_record_dataset.h"
 #include "kd/data/stl_format.h"
 #include "kd/registry.h"
 
@@ -46,17 +49,12 @@ class Stl10Reader {
       dir = JoinPath(dir, "stl10_binary");
     }
     const std::string images_file = JoinPath(dir, split + "_X.bin");
-    // Check the whole file's size, then read only what the subset needs (the
-    // unlabeled split is 2.7 GB).
-    KD_ASSIGN_OR_RETURN(const uint64_t size,
-                        data_internal::FileSize(images_file));
-    if (size == 0 || size % kStlImageBytes != 0) {
-      return absl::DataLossError(absl::StrCat(
-          "'", images_file, "' has ", size,
-          " bytes, expected a positive multiple of the STL-10 image size ",
-          kStlImageBytes, " (3 x 96 x 96)"));
-    }
-    const int64_t total = size / kStlImageBytes;
+    // Map the images file and check its size; Get() decodes one image at a
+    // time out of the map (the unlabeled split is 2.7 GB).
+    KD_ASSIGN_OR_RETURN(std::unique_ptr<data_internal::MappedFile> map,
+                        data_internal::MappedFile::Open(images_file));
+    KD_ASSIGN_OR_RETURN(const int64_t total,
+                        data_internal::StlImageCount(map->size(), images_file));
     const int64_t official = split == "train"  ? 5000
                              : split == "test" ? 8000
                                                : 100000;
@@ -77,40 +75,22 @@ class Stl10Reader {
             images_file, "' has ", total, " images; expected one label each"));
       }
     }
-    // Which images to decode.
-    std::vector<int64_t> keep;
-    if (subset.empty()) {
-      keep.resize(total);
-      for (int64_t i = 0; i < total; ++i) keep[i] = i;
-    } else {
-      KD_ASSIGN_OR_RETURN(
-          keep,
-          SelectSubset(
-              subset, labels.empty() ? std::vector<int64_t>(total, -1) : labels,
-              "stl10"));
-    }
-    const int64_t read = keep.empty() ? 0 : keep.back() + 1;
-    std::vector<Image> images;
-    if (read > 0) {
-      KD_ASSIGN_OR_RETURN(
-          std::string bytes,
-          data_internal::ReadFilePrefix(images_file, read * kStlImageBytes));
-      KD_ASSIGN_OR_RETURN(std::vector<Image> all,
-                          data_internal::ParseStlImages(bytes, images_file));
-      for (int64_t i : keep) images.push_back(std::move(all[i]));
-    }
-    std::vector<int64_t> kept_labels;
-    for (int64_t i : keep) {
-      if (!labels.empty()) kept_labels.push_back(labels[i]);
-    }
+    KD_ASSIGN_OR_RETURN(std::vector<int64_t> keep,
+                        KeptIndices(subset, labels, total, "stl10"));
+    std::vector<const uint8_t*> records;
+    records.reserve(keep.size());
+    for (int64_t i : keep) records.push_back(map->data() + i * kStlImageBytes);
+    labels = Gather(std::move(labels), keep);
     KD_ASSIGN_OR_RETURN(
         std::vector<std::string> names,
         ClassNamesFromFileOr(JoinPath(dir, "class_names.txt"), 10,
                              {"airplane", "bird", "car", "cat", "deer", "dog",
                               "horse", "monkey", "ship", "truck"}));
-    return std::unique_ptr<Dataset>(
-        new InMemoryDataset(absl::StrCat("stl10 ", split), std::move(images),
-                            std::move(kept_labels), std::move(names)));
+    std::vector<std::unique_ptr<data_internal::MappedFile>> maps;
+    maps.push_back(std::move(map));
+    return std::unique_ptr<Dataset>(new MappedRecordDataset(
+        absl::StrCat("stl10 ", split), std::move(maps), std::move(records),
+        std::move(labels), std::move(names), &data_internal::DecodeStlImage));
   }
 };
 

@@ -26,8 +26,15 @@ inline constexpr int kStlSide = 96;
 inline constexpr int kStlImageBytes = 3 * kStlSide * kStlSide;  // 27648
 inline constexpr int kStlNumClasses = 10;
 
-// Images of a *_X.bin file as 96x96x3 HWC. The size must be a positive
-// multiple of 27648. At most `max_images` are decoded.
+// Number of images in a *_X.bin file of `size` bytes; a size that is not a
+// positive multiple of 27648 is an error naming `name`.
+absl::StatusOr<int64_t> StlImageCount(uint64_t size, absl::string_view name);
+
+// Decodes one image's 27648 bytes (column-major planes) into 96x96x3 HWC.
+void DecodeStlImage(const uint8_t* src, Image* image);
+
+// Images of a *_X.bin file as 96x96x3 HWC (StlImageCount, then
+// DecodeStlImage for each). At most `max_images` are decoded.
 absl::StatusOr<std::vector<Image>> ParseStlImages(
     absl::string_view bytes, absl::string_view name,
     int64_t max_images = std::numeric_limits<int64_t>::max());

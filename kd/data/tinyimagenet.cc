@@ -9,7 +9,8 @@
 // All images are 64x64 JPEGs, some grey (decoded to RGB here).
 // Class index = position of the wnid in sorted order, which is what
 // torchvision's ImageFolder over train/ gives, so models trained with it
-// agree on the indices.
+// agree on the indices. Only the file list is built at start-up; images are
+// decoded by Get() (FileListDataset), or all at once with preload=true.
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -25,7 +26,7 @@
 #include "glog/logging.h"
 #include "kd/data/dataset.h"
 #include "kd/data/file_io.h"
-#include "kd/data/image_codec.h"
+#include "kd/data/file_list_dataset.h"
 #include "kd/data/in_memory_dataset.h"
 #include "kd/registry.h"
 
@@ -62,15 +63,15 @@ class TinyImageNetReader {
       "(data_dir: tiny-imagenet-200 or its parent); splits train, val, test "
       "(unlabelled)";
   static OptionSchema Schema() {
-    return WithSubsetOptions(
-        {{"threads", OptionType::kInt, "0",
-          "threads decoding JPEGs at start-up (0: one per core)"}});
+    return WithSubsetOptions(WithFileListOptions({}));
   }
 
   static absl::StatusOr<std::unique_ptr<Dataset>> Create(
       const Options& options, const DatasetConfig& config) {
     KD_ASSIGN_OR_RETURN(SubsetSpec subset,
                         SubsetSpec::FromOptions(options, "tinyimagenet"));
+    KD_ASSIGN_OR_RETURN(FileListOptions list_options,
+                        FileListOptions::FromOptions(options, "tinyimagenet"));
     if (config.data_dir.empty()) {
       return absl::InvalidArgumentError(
           "tinyimagenet needs data_dir: the folder with wnids.txt, train/, "
@@ -127,6 +128,11 @@ class TinyImageNetReader {
             absl::StrCat("'", annotations_file, "' has no annotations"));
       }
       const std::string images_dir = JoinPath(JoinPath(dir, "val"), "images");
+      // Every annotated image must exist (checked against one listing, not
+      // file by file; the images are decoded later).
+      KD_ASSIGN_OR_RETURN(std::vector<std::string> listed,
+                          data_internal::ListDirectory(images_dir));
+      const std::set<std::string> present(listed.begin(), listed.end());
       for (size_t i = 0; i < lines.size(); ++i) {
         std::vector<std::string> fields = absl::StrSplit(lines[i], '\t');
         if (fields.size() < 2) {
@@ -140,14 +146,18 @@ class TinyImageNetReader {
               absl::StrCat("'", annotations_file, "' line ", i + 1, ": class '",
                            fields[1], "' is not in wnids.txt"));
         }
-        paths.push_back(JoinPath(images_dir, fields[0]));
+        const std::string path = JoinPath(images_dir, fields[0]);
+        if (present.count(fields[0]) == 0 && !data_internal::PathExists(path)) {
+          return absl::NotFoundError(
+              absl::StrCat("file '", path, "' does not exist (named on line ",
+                           i + 1, " of '", annotations_file, "')"));
+        }
+        paths.push_back(path);
         labels.push_back(it->second);
       }
       // Images without an annotation are not part of the split; say so.
-      absl::StatusOr<std::vector<std::string>> listed =
-          data_internal::ListDirectory(images_dir);
-      LOG_IF(WARNING, listed.ok() && listed->size() != paths.size())
-          << "tinyimagenet: '" << images_dir << "' has " << listed->size()
+      LOG_IF(WARNING, listed.size() != paths.size())
+          << "tinyimagenet: '" << images_dir << "' has " << listed.size()
           << " entries but '" << annotations_file << "' annotates "
           << paths.size() << " images; only annotated images are read";
     } else {
@@ -155,26 +165,11 @@ class TinyImageNetReader {
                           JpegsIn(JoinPath(JoinPath(dir, "test"), "images")));
     }
 
-    // Decode only what the subset keeps.
-    if (!subset.empty()) {
-      KD_ASSIGN_OR_RETURN(
-          std::vector<int64_t> keep,
-          SelectSubset(
-              subset,
-              labels.empty() ? std::vector<int64_t>(paths.size(), -1) : labels,
-              "tinyimagenet"));
-      std::vector<std::string> kept_paths;
-      std::vector<int64_t> kept_labels;
-      for (int64_t i : keep) {
-        kept_paths.push_back(paths[i]);
-        if (!labels.empty()) kept_labels.push_back(labels[i]);
-      }
-      paths = std::move(kept_paths);
-      labels = std::move(kept_labels);
-    }
     KD_ASSIGN_OR_RETURN(
-        std::vector<Image> images,
-        data_internal::ReadImageFiles(paths, options.GetInt("threads")));
+        std::vector<int64_t> keep,
+        KeptIndices(subset, labels, paths.size(), "tinyimagenet"));
+    paths = Gather(std::move(paths), keep);
+    labels = Gather(std::move(labels), keep);
 
     // Class names from words.txt when present, else the wnids.
     std::vector<std::string> names = wnids;
@@ -190,9 +185,8 @@ class TinyImageNetReader {
         if (it != class_of.end()) names[it->second] = fields[1];
       }
     }
-    return std::unique_ptr<Dataset>(new InMemoryDataset(
-        absl::StrCat("tinyimagenet ", split), std::move(images),
-        std::move(labels), std::move(names)));
+    return OpenFileList(absl::StrCat("tinyimagenet ", split), std::move(paths),
+                        std::move(labels), std::move(names), list_options);
   }
 };
 

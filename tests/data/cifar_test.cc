@@ -9,7 +9,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kd/data/cifar100.h"
+#include "kd/data/cifar_format.h"
 #include "kd/data/dataset.h"
+#include "kd/data/file_io.h"
 #include "tests/data/test_files.h"
 
 namespace kd {
@@ -96,12 +98,45 @@ TEST(Cifar10Test, SubsetOptions) {
   auto per_class = Open("cifar10:per_class=1", dir, "train");
   ASSERT_TRUE(per_class.ok());
   ASSERT_EQ((*per_class)->size(), 10);
-  for (int k = 0; k < 10; ++k) EXPECT_EQ((*per_class)->Get(k)->label, k);
+  for (int k = 0; k < 10; ++k) {
+    EXPECT_EQ((*per_class)->Get(k)->label, k);
+    EXPECT_EQ((*per_class)->Get(k)->image.pixels,
+              PatternImage(32, 32, 3, k).pixels);
+  }
+  // Kept examples map to their records across the batch files (20 records
+  // of labels 0..9 twice: per_class=2 keeps all, record 15 in batch 4).
+  auto second = Open("cifar10:per_class=2", dir, "train");
+  ASSERT_TRUE(second.ok());
+  ASSERT_EQ((*second)->size(), 20);
+  EXPECT_EQ((*second)->Get(15)->image.pixels,
+            PatternImage(32, 32, 3, 15).pixels);
   auto both = Open("cifar10:per_class=2,limit=3", dir, "train");
   ASSERT_TRUE(both.ok());
   EXPECT_EQ((*both)->size(), 3);
+  EXPECT_EQ((*both)->Get(2)->image.pixels, PatternImage(32, 32, 3, 2).pixels);
   EXPECT_THAT(Open("cifar10:limit=-1", dir, "train").status().ToString(),
               HasSubstr("must be >= 0"));
+}
+
+// The reader maps the files and decodes one record per Get(): the images
+// are exactly those the whole-file parser (the reader before) gives.
+TEST(Cifar10Test, MappedRecordsEqualTheParsedFiles) {
+  const std::string dir = WriteCifar10(3);
+  auto dataset = Open("cifar10", dir, "train");
+  ASSERT_TRUE(dataset.ok()) << dataset.status();
+  int64_t k = 0;
+  for (int b = 1; b <= 5; ++b) {
+    const std::string file = dir + "/data_batch_" + std::to_string(b) + ".bin";
+    auto records = data_internal::ParseCifarRecords(
+        *data_internal::ReadFile(file), 1, {10}, file);
+    ASSERT_TRUE(records.ok()) << records.status();
+    for (size_t i = 0; i < records->images.size(); ++i, ++k) {
+      const Example example = *(*dataset)->Get(k);
+      EXPECT_EQ(example.image.pixels, records->images[i].pixels) << k;
+      EXPECT_EQ(example.label, records->label_columns[0][i]) << k;
+    }
+  }
+  EXPECT_EQ(k, (*dataset)->size());
 }
 
 TEST(Cifar10Test, Errors) {
@@ -195,6 +230,13 @@ TEST(Cifar100Test, FineAndCoarseLabels) {
   EXPECT_EQ((*per_class)->size(), 3);
   const auto* subset = dynamic_cast<const Cifar100Dataset*>(per_class->get());
   EXPECT_EQ(subset->fine_label(1), 98);
+  EXPECT_EQ((*per_class)->Get(2)->image.pixels,
+            PatternImage(32, 32, 3, 2).pixels);
+  auto limited = Open("cifar100:limit=4", dir, "train");
+  ASSERT_TRUE(limited.ok());
+  ASSERT_EQ((*limited)->size(), 4);
+  EXPECT_EQ((*limited)->Get(3)->image.pixels,
+            PatternImage(32, 32, 3, 3).pixels);
 }
 
 TEST(Cifar100Test, BuiltInNamesAreTheSortedOfficialLists) {

@@ -1,5 +1,7 @@
 // tinyimagenet and image_folder readers on small directory trees with JPEGs
-// (libjpeg-turbo) and PNGs (stb_image_write) written by the test.
+// (libjpeg-turbo) and PNGs (stb_image_write) written by the test: lazy (the
+// default) and eager (preload=true) alike, and a bad file found late by the
+// loader.
 #include <turbojpeg.h>
 
 #include <cstdlib>
@@ -9,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kd/data/dataset.h"
+#include "kd/data/loader.h"
 #include "tests/data/test_files.h"
 
 namespace kd {
@@ -16,6 +19,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing_data::EncodeJpeg;
 using testing_data::EncodePng;
 using testing_data::FlatImage;
@@ -127,18 +131,34 @@ TEST(TinyImageNetTest, GreyJpegsBecomeRgb) {
   ExpectFlat((*test)->Get(0)->image, 77, 77, 77);
 }
 
+// A bad image is an error naming the file: at start-up with preload=true,
+// else when Get() reaches it (example `index`), with the same message.
+void ExpectBadImage(const std::string& reader, const std::string& dir,
+                    const std::string& split, int64_t index,
+                    const std::string& message) {
+  SCOPED_TRACE(reader + " " + split);
+  const absl::Status preloaded =
+      Open(reader + ":preload=true,threads=2", dir, split).status();
+  EXPECT_EQ(preloaded.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(preloaded.ToString(), HasSubstr(message));
+  auto lazy = Open(reader, dir, split);
+  ASSERT_TRUE(lazy.ok()) << lazy.status();
+  EXPECT_TRUE((*lazy)->Get(0).ok());
+  EXPECT_EQ((*lazy)->Get(index).status(), preloaded);
+}
+
 TEST(TinyImageNetTest, Errors) {
   std::string dir = WriteTinyImageNet();
   // Undecodable JPEG: garbage bytes.
   WriteFile(dir + "/train/n02/images/n02_1.JPEG", "not a jpeg at all");
-  EXPECT_THAT(Open("tinyimagenet", dir, "train").status().ToString(),
-              HasSubstr("n02_1.JPEG' is neither a JPEG nor a PNG"));
+  ExpectBadImage("tinyimagenet", dir, "train", 3,
+                 "n02_1.JPEG' is neither a JPEG nor a PNG");
   // Truncated JPEG: a libjpeg warning is an error, not a partly grey image.
   const std::string jpeg = EncodeJpeg(PatternImage(64, 64, 3, 0));
   WriteFile(dir + "/train/n02/images/n02_1.JPEG",
             jpeg.substr(0, jpeg.size() / 2));
-  EXPECT_THAT(Open("tinyimagenet", dir, "train").status().ToString(),
-              HasSubstr("n02_1.JPEG' is not a decodable JPEG"));
+  ExpectBadImage("tinyimagenet", dir, "train", 3,
+                 "n02_1.JPEG' is not a decodable JPEG");
   // Empty class folder.
   std::filesystem::remove_all(dir + "/train/n02/images");
   std::filesystem::create_directories(dir + "/train/n02/images");
@@ -212,14 +232,107 @@ TEST(ImageFolderTest, SplitFoldersAndErrors) {
                         "/train/dog' has no .jpg/.jpeg/.png images (found 1 "
                         "other entries)"));
   WriteFile(dir + "/train/dog/broken.png", "\x89PNG\r\n\x1a\n garbage");
-  EXPECT_THAT(Open("image_folder", dir, "train").status().ToString(),
-              HasSubstr("broken.png' is not a decodable PNG"));
+  ExpectBadImage("image_folder", dir, "train", 1,
+                 "broken.png' is not a decodable PNG");
   WriteFile(dir + "/train/dog/broken.png", "GIF89a");
-  EXPECT_THAT(Open("image_folder", dir, "train").status().ToString(),
-              HasSubstr("broken.png' is neither a JPEG nor a PNG"));
+  ExpectBadImage("image_folder", dir, "train", 1,
+                 "broken.png' is neither a JPEG nor a PNG");
+  EXPECT_THAT(Open("image_folder:cache_mb=8,preload=true", dir, "train")
+                  .status()
+                  .ToString(),
+              HasSubstr("cache_mb=8 with preload=true"));
+  EXPECT_THAT(
+      Open("image_folder:cache_mb=-1", dir, "train").status().ToString(),
+      HasSubstr("cache_mb (-1) in [0, "));
   const std::string empty = NewTempDir();
   EXPECT_THAT(Open("image_folder", empty, "train").status().ToString(),
               HasSubstr("has no class sub-folders"));
+}
+
+// The lazy readers (the default) return exactly what the eager ones
+// (preload=true) return: same size, labels and pixels, also for subsets.
+void ExpectLazyEqualsPreload(const std::string& spec, const std::string& dir,
+                             const std::string& split) {
+  SCOPED_TRACE(spec + " " + split);
+  const std::string eager_spec =
+      spec + (spec.find(':') == std::string::npos ? ":" : ",") + "preload=true";
+  auto lazy = Open(spec, dir, split);
+  auto eager = Open(eager_spec, dir, split);
+  auto cached = Open(
+      spec + (spec.find(':') == std::string::npos ? ":" : ",") + "cache_mb=1",
+      dir, split);
+  ASSERT_TRUE(lazy.ok()) << lazy.status();
+  ASSERT_TRUE(eager.ok()) << eager.status();
+  ASSERT_TRUE(cached.ok()) << cached.status();
+  ASSERT_EQ((*lazy)->size(), (*eager)->size());
+  EXPECT_EQ((*lazy)->class_names(), (*eager)->class_names());
+  for (int64_t i = 0; i < (*lazy)->size(); ++i) {
+    const Example a = *(*lazy)->Get(i);
+    const Example b = *(*eager)->Get(i);
+    EXPECT_EQ(a.label, b.label) << i;
+    EXPECT_EQ(a.image.pixels, b.image.pixels) << i;
+    for (int pass = 0; pass < 2; ++pass) {  // a miss, then a hit
+      EXPECT_EQ((*cached)->Get(i)->image.pixels, b.image.pixels) << i;
+    }
+  }
+}
+
+TEST(LazyReadersTest, SameExamplesAsPreload) {
+  const std::string tiny = WriteTinyImageNet();
+  for (const char* split : {"train", "val", "test"}) {
+    ExpectLazyEqualsPreload("tinyimagenet", tiny, split);
+  }
+  ExpectLazyEqualsPreload("tinyimagenet:per_class=1", tiny, "train");
+  ExpectLazyEqualsPreload("tinyimagenet:limit=2", tiny, "test");
+  const std::string folder = NewTempDir();
+  for (int k = 0; k < 3; ++k) {
+    WriteFile(folder + "/b/" + std::to_string(k) + ".png",
+              EncodePng(PatternImage(6, 6, 3, k)));
+    WriteFile(folder + "/a/" + std::to_string(k) + ".jpg",
+              EncodeJpeg(PatternImage(8, 8, 3, k)));
+  }
+  ExpectLazyEqualsPreload("image_folder", folder, "train");
+  ExpectLazyEqualsPreload("image_folder:per_class=2,limit=3", folder, "train");
+  auto subset = Open("image_folder:per_class=1", folder, "train");
+  ASSERT_TRUE(subset.ok()) << subset.status();
+  ASSERT_EQ((*subset)->size(), 2);
+  EXPECT_EQ((*subset)->Get(1)->label, 1);
+  EXPECT_EQ((*subset)->Get(1)->image.pixels, PatternImage(6, 6, 3, 0).pixels);
+}
+
+// A corrupt image found only when the loader's workers reach it: Next()
+// returns one line naming the example and the file; nothing crashes, and the
+// batches before it were fine.
+TEST(LazyReadersTest, BadFileFoundByTheLoaderNamesItsPath) {
+  const std::string dir = NewTempDir();
+  for (int k = 0; k < 12; ++k) {
+    WriteFile(dir + "/cls/" + std::to_string(10 + k) + ".jpg",
+              EncodeJpeg(PatternImage(16, 16, 3, k)));
+  }
+  const std::string bad = dir + "/cls/19.jpg";  // example 9, in batch 2
+  const std::string jpeg = EncodeJpeg(PatternImage(16, 16, 3, 9));
+  WriteFile(bad, jpeg.substr(0, jpeg.size() / 2));
+  auto dataset = Open("image_folder", dir, "train");
+  ASSERT_TRUE(dataset.ok()) << dataset.status();
+  LoaderOptions options;
+  options.batch_size = 4;
+  options.num_workers = 2;
+  options.shuffle = false;
+  auto loader = DataLoader::Create(std::move(*dataset), options);
+  ASSERT_TRUE(loader.ok()) << loader.status();
+  (*loader)->StartEpoch(0);
+  for (int b = 0; b < 2; ++b) {
+    auto batch = (*loader)->Next();
+    ASSERT_TRUE(batch.ok()) << batch.status();
+    ASSERT_TRUE(batch->has_value());
+  }
+  const absl::Status error = (*loader)->Next().status();
+  EXPECT_EQ(error.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(error.message()),
+              HasSubstr("loader: reading example 9: '" + bad +
+                        "' is not a decodable JPEG"));
+  EXPECT_THAT(std::string(error.message()), Not(HasSubstr("\n")));
+  EXPECT_EQ((*loader)->Next().status(), error);
 }
 
 }  // namespace

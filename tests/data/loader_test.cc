@@ -9,8 +9,11 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <numeric>
 #include <set>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -58,6 +61,34 @@ class FailingDataset : public Dataset {
  private:
   std::shared_ptr<const Dataset> inner_;
   int64_t bad_;
+};
+
+// Records which examples Get() was called for (from any thread).
+class CountingDataset : public Dataset {
+ public:
+  explicit CountingDataset(std::shared_ptr<const Dataset> inner)
+      : inner_(std::move(inner)) {}
+  int64_t size() const override { return inner_->size(); }
+  absl::StatusOr<Example> Get(int64_t index) const override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++reads_[index];
+    }
+    return inner_->Get(index);
+  }
+  int64_t num_classes() const override { return inner_->num_classes(); }
+  std::vector<std::string> class_names() const override {
+    return inner_->class_names();
+  }
+  std::map<int64_t, int> TakeReads() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return std::exchange(reads_, {});
+  }
+
+ private:
+  std::shared_ptr<const Dataset> inner_;
+  mutable std::mutex mutex_;
+  mutable std::map<int64_t, int> reads_;  // index -> Get() calls
 };
 
 LoaderOptions CifarLikeOptions(int workers) {
@@ -230,6 +261,37 @@ TEST(LoaderTest, ShardsPartitionTheShuffledOrder) {
   bad.rank = 2;
   EXPECT_THAT(DataLoader::Create(dataset, bad).status().ToString(),
               HasSubstr("rank 2 of world_size 2"));
+}
+
+// A lazy data set (decoding in Get()) costs each process only its shard:
+// the loader of rank r reads exactly the examples of its part of the
+// shuffled order, each once per epoch.
+TEST(LoaderTest, EachRankReadsOnlyItsShard) {
+  auto counting = std::make_shared<CountingDataset>(MakeDataset(21));
+  std::set<int64_t> all_read;
+  for (int rank = 0; rank < 2; ++rank) {
+    LoaderOptions options = CifarLikeOptions(2);
+    options.batch_size = 4;
+    options.world_size = 2;
+    options.rank = rank;
+    auto loader = MakeLoader(counting, options);
+    counting->TakeReads();  // Create checks the views on example 0
+    for (int64_t epoch = 0; epoch < 2; ++epoch) {
+      const std::vector<int64_t> mine = Indices(Epoch(*loader, epoch));
+      ASSERT_EQ(mine.size(), 11u);  // ceil(21 / 2)
+      // The shard of this rank: positions rank, rank + 2, ... of the order.
+      std::map<int64_t, int> expected;
+      for (int64_t index : mine) ++expected[index];
+      const std::map<int64_t, int> reads = counting->TakeReads();
+      EXPECT_EQ(reads, expected) << "rank " << rank << ", epoch " << epoch;
+      EXPECT_LE(reads.size(), 11u);  // never the other rank's examples
+      if (epoch == 0) {
+        for (const auto& [index, count] : reads) all_read.insert(index);
+      }
+    }
+  }
+  // Together the two ranks read every example of the epoch.
+  EXPECT_EQ(all_read.size(), 21u);
 }
 
 TEST(LoaderTest, TeacherViewIsASecondIndependentView) {

@@ -6,6 +6,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kd/data/dataset.h"
+#include "kd/data/file_io.h"
+#include "kd/data/stl_format.h"
 #include "tests/data/test_files.h"
 
 namespace kd {
@@ -87,6 +89,31 @@ TEST(Stl10Test, UnlabeledSplitAndLimitReadsAPrefix) {
   auto per_class = Open("stl10:per_class=1", dir, "train");
   ASSERT_TRUE(per_class.ok());
   EXPECT_EQ((*per_class)->size(), 3);  // labels 0, 9, 2 (second 0 dropped)
+  for (int k = 0; k < 3; ++k) {
+    EXPECT_EQ((*per_class)->Get(k)->image.pixels,
+              PatternImage(96, 96, 3, k).pixels);
+  }
+}
+
+// The reader maps the images file and converts one image per Get(): the
+// images are exactly those the whole-file parser (the reader before) gives.
+TEST(Stl10Test, MappedImagesEqualTheParsedFile) {
+  const std::string dir = WriteStl();
+  for (const char* split : {"train", "unlabeled"}) {
+    const std::string file = dir + "/" + split + "_X.bin";
+    auto parsed =
+        data_internal::ParseStlImages(*data_internal::ReadFile(file), file);
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    auto dataset = Open("stl10", dir, split);
+    ASSERT_TRUE(dataset.ok()) << dataset.status();
+    ASSERT_EQ((*dataset)->size(), static_cast<int64_t>(parsed->size()));
+    for (size_t i = 0; i < parsed->size(); ++i) {
+      const Image image = (*dataset)->Get(i)->image;
+      EXPECT_EQ(image.height, 96);
+      EXPECT_EQ(image.channels, 3);
+      EXPECT_EQ(image.pixels, (*parsed)[i].pixels) << split << " " << i;
+    }
+  }
 }
 
 TEST(Stl10Test, Errors) {
