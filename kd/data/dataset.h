@@ -1,5 +1,7 @@
-// Dataset: a readable split of an image data set held in memory (CIFAR-10/100,
-// STL-10, TinyImageNet, (Fashion-)MNIST, image folders), as a plugin.
+// Dataset: a readable split of an image data set (CIFAR-10/100, STL-10,
+// TinyImageNet, (Fashion-)MNIST, image folders), as a plugin. Get() may
+// decode on demand (memory-mapped records, image files read lazily), so it
+// may fail on a bad file found late; implementations are thread-safe.
 // Deliberately torch-free: readers and augmentation work on plain 8-bit
 // images; the loader turns batches into tensors.
 #ifndef KD_DATA_DATASET_H_
@@ -42,7 +44,9 @@ class Dataset {
   virtual ~Dataset() = default;
 
   virtual int64_t size() const = 0;
-  // Example `index` in [0, size()); out of range is OUT_OF_RANGE.
+  // Example `index` in [0, size()); out of range is OUT_OF_RANGE. Called from
+  // the loader's worker threads concurrently. A file that cannot be read or
+  // decoded is an error whose message names it (docs/data.md, "bad files").
   virtual absl::StatusOr<Example> Get(int64_t index) const = 0;
   virtual int64_t num_classes() const = 0;
   // Human-readable class names (size num_classes()), or numbered names.

@@ -1,7 +1,8 @@
-// InMemoryDataset: the Dataset every reader returns -- decoded 8-bit HWC
-// images and labels held in memory -- plus the subset options every reader
-// accepts ("limit" = first N examples, "per_class" = first N of each class)
-// for quick runs.
+// InMemoryDataset: a Dataset of decoded 8-bit HWC images and labels held in
+// memory (the IDX readers; the image readers with preload=true) -- plus the
+// subset options every reader accepts ("limit" = first N examples,
+// "per_class" = first N of each class) for quick runs, and the helpers that
+// apply them (KeptIndices, Gather).
 #ifndef KD_DATA_IN_MEMORY_DATASET_H_
 #define KD_DATA_IN_MEMORY_DATASET_H_
 
