@@ -40,9 +40,45 @@ void FoldableBatchNorm2dImpl::reset() {
 torch::Tensor FoldableBatchNorm2dImpl::forward(const torch::Tensor& x) {
   if (folded_) return x;
   if (is_training()) num_batches_tracked += 1;
+  if (is_training() && gather_) return SynchronizedForward(x);
   return torch::batch_norm(x, weight, bias, running_mean, running_var,
                            is_training(), kMomentum, kEps,
                            /*cudnn_enabled=*/true);
+}
+
+// Each replica's count, mean and sum of squared deviations (two-pass, as
+// torch::batch_norm), combined with Chan et al.'s parallel variance formula.
+torch::Tensor FoldableBatchNorm2dImpl::SynchronizedForward(
+    const torch::Tensor& x) {
+  // Statistics in at least float32 (bf16 activations under autocast).
+  const torch::Tensor xf =
+      x.to(at::promote_types(x.scalar_type(), torch::kFloat));
+  const int64_t c = channels_;
+  const torch::Tensor mean = xf.mean({0, 2, 3});
+  const torch::Tensor m2 =
+      (xf - mean.view({1, c, 1, 1})).square().sum({0, 2, 3});
+  const torch::Tensor count =
+      torch::full({1}, static_cast<double>(xf.numel() / c), xf.options());
+  const torch::Tensor all = gather_(torch::cat({count, mean, m2}));
+  const torch::Tensor counts = all.narrow(1, 0, 1);  // [W, 1]
+  const torch::Tensor n = counts.sum();
+  const torch::Tensor global_mean = (all.narrow(1, 1, c) * counts).sum(0) / n;
+  const torch::Tensor global_m2 =
+      (all.narrow(1, 1 + c, c) +
+       counts * (all.narrow(1, 1, c) - global_mean).square())
+          .sum(0);
+  const torch::Tensor var = global_m2 / n;
+  {
+    torch::NoGradGuard no_grad;
+    running_mean.mul_(1 - kMomentum).add_(global_mean.detach() * kMomentum);
+    running_var.mul_(1 - kMomentum)
+        .add_(global_m2.detach() / (n.detach() - 1) * kMomentum);
+  }
+  const torch::Tensor scale = weight * torch::rsqrt(var + kEps);
+  const torch::Tensor y =
+      (xf - global_mean.view({1, c, 1, 1})) * scale.view({1, c, 1, 1}) +
+      bias.view({1, c, 1, 1});
+  return y.to(x.scalar_type());
 }
 
 void FoldableBatchNorm2dImpl::FoldIntoConv() {
@@ -80,6 +116,19 @@ int FoldBatchNorm(torch::nn::Module& root) {
     }
   }
   return folded;
+}
+
+int SynchronizeBatchNorm(torch::nn::Module& root,
+                         FoldableBatchNorm2dImpl::ReplicaGather gather) {
+  int synchronized = 0;
+  for (const std::shared_ptr<torch::nn::Module>& module :
+       root.modules(/*include_self=*/false)) {
+    if (auto* bn = module->as<FoldableBatchNorm2dImpl>()) {
+      bn->set_replica_gather(gather);
+      ++synchronized;
+    }
+  }
+  return synchronized;
 }
 
 void InitializeWeights(torch::nn::Module& root, ConvInit conv,

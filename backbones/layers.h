@@ -15,6 +15,7 @@
 #include <torch/nn/modules/linear.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -76,14 +77,30 @@ class FoldableBatchNorm2dImpl
   void FoldIntoConv();
   void pretty_print(std::ostream& stream) const override;
 
+  // Synchronised BatchNorm for data-parallel training: `gather` maps this
+  // replica's [k] statistics to every replica's, [world_size, k], with
+  // gradients (kd/dist/all_gather.h); in training mode the batch statistics
+  // are then those of all replicas' batches together, as one process with
+  // the whole batch computes them. Null (the default): this batch's own.
+  using ReplicaGather = std::function<torch::Tensor(const torch::Tensor&)>;
+  void set_replica_gather(ReplicaGather gather) { gather_ = std::move(gather); }
+
   torch::Tensor weight, bias, running_mean, running_var, num_batches_tracked;
 
  private:
+  torch::Tensor SynchronizedForward(const torch::Tensor& x);
+
   torch::nn::Conv2d conv_;
   int64_t channels_;
   bool folded_ = false;
+  ReplicaGather gather_;
 };
 TORCH_MODULE(FoldableBatchNorm2d);
+
+// Makes every FoldableBatchNorm2d under `root` synchronised through `gather`
+// (see set_replica_gather). Returns how many.
+int SynchronizeBatchNorm(torch::nn::Module& root,
+                         FoldableBatchNorm2dImpl::ReplicaGather gather);
 
 // Appends `conv` and a FoldableBatchNorm2d of it to `sequence`.
 void AppendConvBn(torch::nn::Sequential& sequence, torch::nn::Conv2d conv);

@@ -54,6 +54,7 @@ class CcLoss : public Loss {
     return std::unique_ptr<Loss>(std::move(loss));
   }
 
+  bool couples_batch() const override { return true; }
   LossInputSet reads() const override {
     return {LossInput::kStudentPooled, LossInput::kTeacherPooled};
   }

@@ -38,6 +38,7 @@ class CclLoss : public Loss {
         new CclLoss(t, kl_t, LogitStandardization(options)));
   }
 
+  bool couples_batch() const override { return true; }
   LossInputSet reads() const override {
     return {LossInput::kStudentEmbedding, LossInput::kTeacherEmbedding,
             LossInput::kStudentLogits, LossInput::kTeacherLogits,

@@ -31,6 +31,8 @@ class CrdLoss : public Loss {
   static absl::StatusOr<std::unique_ptr<Loss>> Create(
       const Options& options, const LossContext& context);
 
+  // Its contrast and memory-bank updates read the batch together.
+  bool couples_batch() const override { return true; }
   LossInputSet reads() const override;
   absl::StatusOr<LossValue> Compute(const LossInputs& inputs) override;
 

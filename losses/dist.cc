@@ -46,6 +46,7 @@ class DistLoss : public Loss {
                                               LogitStandardization(options)));
   }
 
+  bool couples_batch() const override { return true; }
   LossInputSet reads() const override {
     return {LossInput::kStudentLogits, LossInput::kTeacherLogits};
   }

@@ -87,6 +87,7 @@ class EgaLoss : public Loss {
                     std::move(graph), node_target, embed_dim, context));
   }
 
+  bool couples_batch() const override { return true; }
   LossInputSet reads() const override {
     LossInputSet inputs;
     if (embed_dim_ > 0) {

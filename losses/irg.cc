@@ -76,6 +76,7 @@ class IrgLoss : public Loss {
                     options.GetDouble("transformation"), from, to));
   }
 
+  bool couples_batch() const override { return true; }
   LossInputSet reads() const override {
     LossInputSet inputs = {LossInput::kStudentEmbedding,
                            LossInput::kTeacherEmbedding};

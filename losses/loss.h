@@ -60,6 +60,11 @@ struct LossInputs {
   // a training run (tests, eval_loss without --epoch): no ramp. Always
   // given, so it is not part of a loss's contract (reads()).
   int64_t epoch = 0;
+  // Data-parallel runs (kd/train/data_parallel.h): the same inputs gathered
+  // from every rank, in the order of the whole batch, for the losses that
+  // couple the examples of a batch (Loss::couples_batch); null otherwise.
+  // Gradients flow back to this rank's rows.
+  const LossInputs* whole_batch = nullptr;
 };
 
 // The inputs a loss may read: the fields of LossInputs, and the parts of the
@@ -99,6 +104,7 @@ class LossInputSet {
     return *this;
   }
   bool contains(LossInput input) const { return (bits_ & Bit(input)) != 0; }
+  bool empty() const { return bits_ == 0; }
   // The members of this set that `available` lacks, in declaration order.
   std::vector<LossInput> MissingFrom(const LossInputSet& available) const;
   bool operator==(const LossInputSet& other) const {
@@ -133,6 +139,14 @@ class Loss : public torch::nn::Module {
   // Computes the loss. Teacher-side tensors are constants for the loss: an
   // implementation detaches them itself.
   virtual absl::StatusOr<LossValue> Compute(const LossInputs& inputs) = 0;
+
+  // True for a loss that is not a mean of per-example terms: it compares
+  // examples with each other (graphs, relations, contrasts, memory banks
+  // updated by batch). In a data-parallel run it sees the whole batch of
+  // every rank (LossInputs::whole_batch) unless --dist_graph=local; the
+  // others see this rank's examples, and averaging the gradients over ranks
+  // makes them the whole batch's mean.
+  virtual bool couples_batch() const { return false; }
 };
 
 }  // namespace kd

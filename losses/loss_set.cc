@@ -99,8 +99,13 @@ absl::StatusOr<LossSetValue> LossSet::Compute(
     const LossInputs& given, const torch::Tensor& gradients_at) {
   // Every loss computes in fp32, whatever its inputs were computed in.
   NoAutocastScope fp32;
-  BackboneOutput student, teacher;
+  BackboneOutput student, teacher, all_student, all_teacher;
   const LossInputs inputs = InFloat32(given, &student, &teacher);
+  LossInputs whole_batch;
+  if (given.whole_batch) {
+    whole_batch = InFloat32(*given.whole_batch, &all_student, &all_teacher);
+    whole_batch.whole_batch = nullptr;
+  }
   LossSetValue result;
   std::vector<std::pair<std::string, torch::Tensor>> attached;
   const auto check_finite = [](const std::string& loss, const std::string& term,
@@ -117,7 +122,9 @@ absl::StatusOr<LossSetValue> LossSet::Compute(
     return absl::OkStatus();
   };
   for (const WeightedLoss& entry : losses_) {
-    absl::StatusOr<LossValue> value = entry.loss->Compute(inputs);
+    const bool whole = given.whole_batch && entry.loss->couples_batch();
+    absl::StatusOr<LossValue> value =
+        entry.loss->Compute(whole ? whole_batch : inputs);
     if (!value.ok()) {
       return WithPrefix(absl::StrCat("loss '", entry.name, "': "),
                         value.status());

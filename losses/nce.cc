@@ -31,6 +31,7 @@ class NceLoss : public Loss {
     return std::unique_ptr<Loss>(new NceLoss(t));
   }
 
+  bool couples_batch() const override { return true; }
   LossInputSet reads() const override {
     return {LossInput::kStudentEmbedding, LossInput::kTeacherEmbedding,
             LossInput::kLabels};

@@ -32,6 +32,7 @@ class PktLoss : public Loss {
     return std::unique_ptr<Loss>(new PktLoss());
   }
 
+  bool couples_batch() const override { return true; }
   LossInputSet reads() const override {
     return {LossInput::kStudentEmbedding, LossInput::kTeacherEmbedding};
   }

@@ -115,6 +115,7 @@ class RkdLoss : public Loss {
         new RkdLoss(options.GetDouble("dist"), options.GetDouble("angle")));
   }
 
+  bool couples_batch() const override { return true; }
   LossInputSet reads() const override {
     return {LossInput::kStudentEmbedding, LossInput::kTeacherEmbedding};
   }

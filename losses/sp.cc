@@ -29,6 +29,7 @@ class SpLoss : public Loss {
     return std::unique_ptr<Loss>(new SpLoss());
   }
 
+  bool couples_batch() const override { return true; }
   LossInputSet reads() const override {
     return {LossInput::kStudentStageMaps, LossInput::kTeacherStageMaps};
   }

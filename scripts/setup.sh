@@ -9,6 +9,9 @@ PACKAGES=(
   libtorch-dev libabsl-dev libgflags-dev libgoogle-glog-dev libgtest-dev
   libbenchmark-dev libturbojpeg0-dev libstb-dev libcairo2-dev
   nlohmann-json3-dev zlib1g-dev libpng-dev
+  # Headers of the Gloo library behind c10d's ProcessGroupGloo
+  # (distributed training, kd/dist).
+  libgloo-dev
   # Fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizer
   # runtimes, lld, llvm-symbolizer for readable reports.
   clang-14 libclang-rt-14-dev lld-14 llvm-14

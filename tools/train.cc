@@ -56,6 +56,7 @@ int Main(int argc, char** argv) {
                  std::string(result.status().message()).c_str());
     return 1;
   }
+  if (!(*trainer)->writes_outputs()) return 0;
   std::printf(
       "%s: %lld/%lld epochs, %lld train / %lld eval images: last top-1 "
       "%.2f%%, best top-1 %.2f%% (epoch %lld)%s, %.1f s\n",

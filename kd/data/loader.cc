@@ -338,7 +338,10 @@ absl::StatusOr<std::unique_ptr<DataLoader>> DataLoader::Create(
         teacher, CheckView(*options.teacher_view, first.image, "teacher"));
   }
   const int64_t per_rank =
-      (dataset->size() + options.world_size - 1) / options.world_size;
+      options.pad_shards
+          ? (dataset->size() + options.world_size - 1) / options.world_size
+          : (dataset->size() - options.rank + options.world_size - 1) /
+                options.world_size;
   if (options.drop_last && per_rank < options.batch_size) {
     return absl::InvalidArgumentError(absl::StrCat(
         "DataLoader::Create: drop_last with batch_size ", options.batch_size,

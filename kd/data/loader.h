@@ -41,6 +41,10 @@ struct LoaderOptions {
   // world_size, so that every rank gets the same number of batches.
   int rank = 0;
   int world_size = 1;
+  // false: no padding, rank r sees the positions r, r + world_size, ... of
+  // the order that exist, so the ranks' shards differ by at most one example
+  // and together hold every example exactly once (sharded evaluation).
+  bool pad_shards = true;
   ViewTransform student_view;
   std::optional<ViewTransform> teacher_view;
 };

@@ -18,7 +18,8 @@ double Percent(int64_t part, int64_t whole) {
 
 absl::StatusOr<EvalResult> EvaluateClassifier(Network& network,
                                               DataLoader& loader,
-                                              const torch::Device& device) {
+                                              const torch::Device& device,
+                                              DistGroup* group) {
   c10::InferenceMode inference;
   network.Train(false);
   eval::ClassificationMeter meter(network.spec.num_classes, {1, 5});
@@ -34,12 +35,16 @@ absl::StatusOr<EvalResult> EvaluateClassifier(Network& network,
         at::cross_entropy_loss(logits, labels).item<double>() * labels.size(0);
     KD_RETURN_IF_ERROR(meter.Add(logits, labels));
   }
+  std::vector<double> sums = {static_cast<double>(meter.count()),
+                              static_cast<double>(meter.Correct(1)),
+                              static_cast<double>(meter.Correct(5)), loss_sum};
+  if (group) KD_RETURN_IF_ERROR(group->SumDoubles(sums, "evaluation counts"));
   EvalResult result;
-  result.count = meter.count();
+  result.count = static_cast<int64_t>(sums[0]);
   if (result.count > 0) {
-    result.top1 = Percent(meter.Correct(1), result.count);
-    result.top5 = Percent(meter.Correct(5), result.count);
-    result.loss = loss_sum / result.count;
+    result.top1 = Percent(static_cast<int64_t>(sums[1]), result.count);
+    result.top5 = Percent(static_cast<int64_t>(sums[2]), result.count);
+    result.loss = sums[3] / result.count;
   }
   return result;
 }
@@ -63,15 +68,35 @@ absl::Status EpochStats::Add(const StepResult& step) {
     term_sums_[i].second += step.terms[i].second * b;
   }
   KD_RETURN_IF_ERROR(student_.Add(step.student_logits, step.labels));
+  student_correct_ = student_.Correct(1);
   if (step.teacher_logits.defined()) {
     KD_RETURN_IF_ERROR(teacher_.Add(step.teacher_logits, step.labels));
+    teacher_correct_ = teacher_.Correct(1);
   }
   if (step.teacher_head_ce >= 0) teacher_ce_sum_ += step.teacher_head_ce * b;
   return absl::OkStatus();
 }
 
+absl::Status EpochStats::SumOverRanks(DistGroup& group) {
+  std::vector<double> sums = {static_cast<double>(seen_), total_sum_,
+                              teacher_ce_sum_,
+                              static_cast<double>(student_correct_),
+                              static_cast<double>(teacher_correct_)};
+  for (const auto& [name, sum] : term_sums_) sums.push_back(sum);
+  KD_RETURN_IF_ERROR(group.SumDoubles(sums, "training statistics"));
+  seen_ = static_cast<int64_t>(sums[0]);
+  total_sum_ = sums[1];
+  teacher_ce_sum_ = sums[2];
+  student_correct_ = static_cast<int64_t>(sums[3]);
+  teacher_correct_ = static_cast<int64_t>(sums[4]);
+  for (size_t i = 0; i < term_sums_.size(); ++i) {
+    term_sums_[i].second = sums[5 + i];
+  }
+  return absl::OkStatus();
+}
+
 double EpochStats::train_top1() const {
-  return Percent(student_.Correct(1), seen_);
+  return Percent(student_correct_, seen_);
 }
 
 std::vector<std::pair<std::string, double>> EpochStats::RunningMeans() const {
@@ -97,7 +122,7 @@ EpochRecord EpochStats::Record(int64_t epoch, const After& after) const {
                                  seen_ ? teacher_ce_sum_ / seen_ : 0);
     }
     record.values.emplace_back("train_teacher_top1",
-                               Percent(teacher_.Correct(1), seen_));
+                               Percent(teacher_correct_, seen_));
     record.values.emplace_back("teacher_top1",
                                after.evaluated ? after.teacher_top1 : kNone);
   }

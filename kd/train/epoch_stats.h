@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "backbones/network.h"
 #include "kd/data/loader.h"
+#include "kd/dist/dist_group.h"
 #include "kd/eval/metrics.h"
 #include "kd/train/metrics_log.h"
 
@@ -38,9 +39,12 @@ struct EvalResult {
 };
 
 // The network in eval mode under NoGradGuard over one epoch of `loader`.
+// With `group` (data-parallel), `loader` is this rank's shard and the counts
+// and sums are added over ranks: every rank gets the whole split's figures.
 absl::StatusOr<EvalResult> EvaluateClassifier(Network& network,
                                               DataLoader& loader,
-                                              const torch::Device& device);
+                                              const torch::Device& device,
+                                              DistGroup* group = nullptr);
 
 // Sums over the steps of one epoch.
 class EpochStats {
@@ -49,6 +53,10 @@ class EpochStats {
   EpochStats(int64_t num_classes, bool has_teacher, bool teacher_head_trains);
 
   absl::Status Add(const StepResult& step);
+  // Data-parallel runs, after the epoch's steps: every sum and count added
+  // over ranks, so the record describes the whole epoch (every rank's
+  // examples, the global images/s).
+  absl::Status SumOverRanks(DistGroup& group);
 
   int64_t seen() const { return seen_; }
   double mean_loss() const { return seen_ ? total_sum_ / seen_ : 0; }
@@ -76,6 +84,7 @@ class EpochStats {
   bool has_teacher_, teacher_head_trains_;
   int64_t seen_ = 0;
   double total_sum_ = 0, teacher_ce_sum_ = 0;
+  int64_t student_correct_ = 0, teacher_correct_ = 0;  // top-1
   std::vector<std::pair<std::string, double>> term_sums_;
   eval::ClassificationMeter student_, teacher_;
 };

@@ -54,6 +54,7 @@ std::string ProgressReporter::Line(
 void ProgressReporter::Step(
     int64_t step, int64_t images,
     const std::vector<std::pair<std::string, double>>& terms) {
+  if (out_ == nullptr) return;
   images_ += images;
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_)
@@ -72,7 +73,7 @@ void ProgressReporter::Step(
 }
 
 void ProgressReporter::Finish() {
-  if (tty_ && drawn_) {
+  if (out_ != nullptr && tty_ && drawn_) {
     std::fprintf(out_, "\r\033[K");
     std::fflush(out_);
   }

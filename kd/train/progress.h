@@ -15,7 +15,8 @@ namespace kd {
 
 class ProgressReporter {
  public:
-  // `tty`: draw a bar (else plain lines). `stream` is normally stderr.
+  // `tty`: draw a bar (else plain lines). `stream` is normally stderr;
+  // nullptr: silent (the ranks of a data-parallel run other than 0).
   ProgressReporter(bool tty, FILE* stream = stderr) : tty_(tty), out_(stream) {}
 
   // True if `stream` is an interactive terminal.

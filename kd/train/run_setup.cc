@@ -144,7 +144,7 @@ void SetUpOptimizer(TrainingRun& run) {
 }
 
 // Loaders: the order and augmentation depend only on (seed, epoch).
-absl::Status SetUpLoaders(TrainingRun& run) {
+absl::Status SetUpLoaders(TrainingRun& run, const DistGroup* group) {
   const RunConfig& c = run.config;
   KD_ASSIGN_OR_RETURN(const int side, ImageSide(*run.train_set));
   LoaderOptions train;
@@ -153,10 +153,15 @@ absl::Status SetUpLoaders(TrainingRun& run) {
   train.drop_last = false;
   train.num_workers = static_cast<int>(c.loader_workers);
   train.seed = c.seed;
+  if (group) {  // each rank its shard; evaluation sums the shards' counts
+    train.rank = group->rank();
+    train.world_size = group->world_size();
+  }
   KD_ASSIGN_OR_RETURN(train.student_view,
                       MakeView(side, run.input_size, c.augment, c.normalize));
   LoaderOptions eval = train;
   eval.shuffle = false;
+  eval.pad_shards = false;  // every example counted once
   KD_ASSIGN_OR_RETURN(eval.student_view,
                       MakeView(side, run.input_size, false, c.normalize));
   if (run.teacher && run.teacher->teacher().needs_images()) {
@@ -190,7 +195,8 @@ void TrainingRun::SetLr(double lr) {
   }
 }
 
-absl::StatusOr<std::unique_ptr<TrainingRun>> SetUpRun(const RunConfig& config) {
+absl::StatusOr<std::unique_ptr<TrainingRun>> SetUpRun(
+    const RunConfig& config, std::shared_ptr<DistGroup> group) {
   KD_RETURN_IF_ERROR(ValidateRunConfig(config));
   auto run = std::make_unique<TrainingRun>();
   run->config = config;
@@ -206,7 +212,11 @@ absl::StatusOr<std::unique_ptr<TrainingRun>> SetUpRun(const RunConfig& config) {
     }
     run->device = torch::Device(config.device);
   }
-  torch::set_num_threads(ThreadCountFromFlag(static_cast<int>(config.threads)));
+  int threads = ThreadCountFromFlag(static_cast<int>(config.threads));
+  if (group && config.threads == 0) {  // the cores shared by local ranks
+    threads = std::max(1, threads / group->options().local_world_size);
+  }
+  torch::set_num_threads(threads);
   KD_RETURN_IF_ERROR(
       CheckFileFlag("teacher_checkpoint", config.teacher_checkpoint));
   KD_RETURN_IF_ERROR(
@@ -220,7 +230,8 @@ absl::StatusOr<std::unique_ptr<TrainingRun>> SetUpRun(const RunConfig& config) {
   }
   KD_RETURN_IF_ERROR(SetUpLosses(*run));
   SetUpOptimizer(*run);
-  KD_RETURN_IF_ERROR(SetUpLoaders(*run));
+  KD_RETURN_IF_ERROR(SetUpLoaders(*run, group.get()));
+  if (group) KD_RETURN_IF_ERROR(SetUpDataParallel(*run, std::move(group)));
   return run;
 }
 

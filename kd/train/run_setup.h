@@ -21,6 +21,8 @@
 #include "backbones/network.h"
 #include "kd/data/dataset.h"
 #include "kd/data/loader.h"
+#include "kd/dist/dist_group.h"
+#include "kd/train/data_parallel.h"
 #include "kd/train/lr_schedule.h"
 #include "kd/train/run_config.h"
 #include "kd/train/teacher_side.h"
@@ -52,6 +54,14 @@ struct TrainingRun {
   std::unique_ptr<torch::optim::SGD> optimizer;
   std::unique_ptr<LrSchedule> schedule;
 
+  // Data-parallel runs (several processes); null for one process.
+  std::unique_ptr<DataParallel> parallel;
+  // Whether this process writes the run's files (checkpoints, metrics,
+  // plots, the progress bar): rank 0, or the only process.
+  bool writes_outputs() const {
+    return !parallel || parallel->group->is_main();
+  }
+
   std::string Path(const std::string& file) const {
     return config.out_dir + "/" + file;
   }
@@ -62,8 +72,11 @@ struct TrainingRun {
 // Validates `config`, seeds torch's generator with config.seed, and builds
 // the run in a fixed order (data, the trained network, the teacher side,
 // the losses, the loaders), so the same seed gives the same weights. Does
-// not touch config.out_dir.
-absl::StatusOr<std::unique_ptr<TrainingRun>> SetUpRun(const RunConfig& config);
+// not touch config.out_dir. With `group` (a data-parallel run of several
+// processes) the loaders see this rank's shard and SetUpDataParallel
+// connects the rest.
+absl::StatusOr<std::unique_ptr<TrainingRun>> SetUpRun(
+    const RunConfig& config, std::shared_ptr<DistGroup> group = nullptr);
 
 }  // namespace kd
 

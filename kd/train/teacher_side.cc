@@ -116,9 +116,32 @@ absl::Status TeacherSide::StepHead(const torch::Tensor& head_ce) {
     return absl::InvalidArgumentError(
         absl::StrCat("loss term 'teacher_head/ce' is ", value));
   }
+  return HeadSgdStep(head_ce);
+}
+
+absl::Status TeacherSide::HeadSgdStep(const torch::Tensor& loss) {
   head_optimizer_->zero_grad();
-  head_ce.backward();
+  if (head_grads_) head_grads_->StartStep();
+  loss.backward();
+  if (head_grads_) KD_RETURN_IF_ERROR(head_grads_->Finish());
   head_optimizer_->step();
+  return absl::OkStatus();
+}
+
+absl::Status TeacherSide::EnableDataParallel(std::shared_ptr<DistGroup> group,
+                                             int64_t bucket_bytes) {
+  group_ = std::move(group);
+  std::vector<torch::Tensor> state = head_->parameters();
+  for (const torch::Tensor& b : head_->buffers()) state.push_back(b);
+  KD_RETURN_IF_ERROR(group_->Broadcast(state, "the teacher head"));
+  std::vector<torch::Tensor> trained;
+  for (const torch::Tensor& p : head_->parameters()) {
+    if (p.requires_grad()) trained.push_back(p);
+  }
+  if (policy_ != HeadPolicy::kFrozen && !trained.empty()) {
+    head_grads_ = std::make_unique<GradientBuckets>(
+        *group_, std::move(trained), bucket_bytes, "teacher head gradients");
+  }
   return absl::OkStatus();
 }
 
@@ -158,15 +181,14 @@ absl::Status TeacherSide::TrainHeadFirst(DataLoader& train_loader) {
             absl::StrCat("teacher head training, epoch ", epoch + 1,
                          ": loss term 'teacher_head/ce' is not finite"));
       }
-      head_optimizer_->zero_grad();
-      loss.backward();
-      head_optimizer_->step();
+      KD_RETURN_IF_ERROR(HeadSgdStep(loss));
       loss_sum += loss.item<double>() * labels.size(0);
       count += labels.size(0);
     }
     LOG(INFO) << "teacher head epoch " << epoch + 1 << "/" << head_epochs_
               << ": ce " << loss_sum / std::max<int64_t>(count, 1);
   }
+  head_grads_.reset();  // its hooks go before the head freezes
   for (auto& p : head_->parameters()) p.set_requires_grad(false);
   return absl::OkStatus();
 }
@@ -198,6 +220,13 @@ absl::StatusOr<double> TeacherSide::EvaluateHead(DataLoader& loader) {
     correct +=
         logits.argmax(1).eq(batch->labels.to(device_)).sum().item<int64_t>();
     count += batch->labels.size(0);
+  }
+  if (group_) {
+    std::vector<double> sums = {static_cast<double>(correct),
+                                static_cast<double>(count)};
+    KD_RETURN_IF_ERROR(group_->SumDoubles(sums, "teacher head evaluation"));
+    correct = static_cast<int64_t>(sums[0]);
+    count = static_cast<int64_t>(sums[1]);
   }
   return count > 0 ? 100.0 * correct / count : 0.0;
 }

@@ -30,6 +30,8 @@
 #include "backbones/embedding_head.h"
 #include "backbones/state_dict.h"
 #include "kd/data/loader.h"
+#include "kd/dist/dist_group.h"
+#include "kd/dist/gradient_buckets.h"
 #include "kd/teacher/teacher.h"
 #include "kd/teacher/teacher_factory.h"
 #include "kd/train/lr_schedule.h"
@@ -94,6 +96,12 @@ class TeacherSide {
   }
   const Teacher& teacher() const { return *teacher_; }
   const EmbeddingHead& head() const { return head_; }
+  // Data-parallel runs: the head's state broadcast from rank 0, its
+  // gradients averaged over ranks at every step (buckets of `bucket_bytes`),
+  // its evaluation summed over the ranks' shards.
+  absl::Status EnableDataParallel(std::shared_ptr<DistGroup> group,
+                                  int64_t bucket_bytes);
+
   // One line for logs: the teacher, where its head came from or how it
   // trains, and `top1` (-1: not measured, with the reason).
   std::string Describe(double top1) const;
@@ -105,6 +113,8 @@ class TeacherSide {
   // The teacher's images of a batch (its own view, or else the student's).
   torch::Tensor TeacherImages(const Batch& batch) const;
   absl::Status TrainHeadFirst(DataLoader& train_loader);
+  // zero_grad, backward, the gradients averaged over ranks, step.
+  absl::Status HeadSgdStep(const torch::Tensor& loss);
 
   torch::Device device_{torch::kCPU};
   int64_t head_epochs_ = 0;  // kTrainedFirst
@@ -113,6 +123,8 @@ class TeacherSide {
   EmbeddingHead head_{nullptr};
   std::string head_source_;  // "" when the head starts fresh
   std::unique_ptr<torch::optim::SGD> head_optimizer_;
+  std::shared_ptr<DistGroup> group_;             // data-parallel runs
+  std::unique_ptr<GradientBuckets> head_grads_;  // when the head trains
 };
 
 }  // namespace kd

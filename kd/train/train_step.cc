@@ -3,7 +3,9 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "kd/base/torch_errors.h"
 #include "kd/status_macros.h"
+#include "kd/train/data_parallel.h"
 
 namespace kd {
 namespace {
@@ -15,10 +17,8 @@ bool ReadsAny(const LossInputSet& reads, std::initializer_list<LossInput> of) {
   return false;
 }
 
-}  // namespace
-
-absl::StatusOr<StepResult> TrainStep(TrainingRun& run, const Batch& batch,
-                                     int64_t epoch) {
+absl::StatusOr<StepResult> TrainStepOnce(TrainingRun& run, const Batch& batch,
+                                         int64_t epoch) {
   const LossInputSet& reads = run.loss_reads;
   const torch::Tensor images = batch.images.to(run.device);
   const torch::Tensor labels = batch.labels.to(run.device);
@@ -48,6 +48,14 @@ absl::StatusOr<StepResult> TrainStep(TrainingRun& run, const Batch& batch,
       inputs.teacher = &teacher.features;
     }
   }
+  LossInputs whole_batch;
+  BackboneOutput all_student, all_teacher;
+  if (run.parallel && !run.parallel->whole_batch_reads.empty()) {
+    whole_batch = GatherWholeBatch(*run.parallel->group, inputs,
+                                   run.parallel->whole_batch_reads,
+                                   &all_student, &all_teacher);
+    inputs.whole_batch = &whole_batch;
+  }
   KD_ASSIGN_OR_RETURN(
       LossSetValue value,
       run.losses->Compute(inputs, run.config.grad_norms ? inputs.student_embed
@@ -59,7 +67,9 @@ absl::StatusOr<StepResult> TrainStep(TrainingRun& run, const Batch& batch,
         absl::StrCat("total loss is ", result.total));
   }
   run.optimizer->zero_grad();
+  if (run.parallel) run.parallel->gradients->StartStep();
   value.total.backward();
+  if (run.parallel) KD_RETURN_IF_ERROR(run.parallel->gradients->Finish());
   run.optimizer->step();
   if (teacher.head_ce.defined()) {
     KD_RETURN_IF_ERROR(run.teacher->StepHead(teacher.head_ce));
@@ -75,6 +85,20 @@ absl::StatusOr<StepResult> TrainStep(TrainingRun& run, const Batch& batch,
   result.teacher_logits = teacher.head.logits;
   result.labels = labels;
   return result;
+}
+
+}  // namespace
+
+absl::StatusOr<StepResult> TrainStep(TrainingRun& run, const Batch& batch,
+                                     int64_t epoch) {
+  if (!run.parallel) return TrainStepOnce(run, batch, epoch);
+  // A failed collective inside the autograd graph (gathered embeddings,
+  // synchronised BatchNorm) is an exception carrying its one-line message.
+  try {
+    return TrainStepOnce(run, batch, epoch);
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(ExceptionMessage(e));
+  }
 }
 
 }  // namespace kd

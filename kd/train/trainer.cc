@@ -11,6 +11,7 @@
 #include "glog/logging.h"
 #include "kd/base/files.h"
 #include "kd/status_macros.h"
+#include "kd/train/data_parallel.h"
 #include "kd/train/epoch_stats.h"
 #include "kd/train/metrics_log.h"
 #include "kd/train/progress.h"
@@ -72,15 +73,24 @@ struct Trainer::State {
 Trainer::Trainer(std::unique_ptr<State> state) : state_(std::move(state)) {}
 Trainer::~Trainer() = default;
 
+bool Trainer::writes_outputs() const { return state_->run->writes_outputs(); }
+
 absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(
     const RunConfig& config) {
   KD_RETURN_IF_ERROR(ValidateRunConfig(config));
+  // First of all the rendezvous, so that a rank failing later (a bad file)
+  // makes its peers fail at once instead of waiting for it to join.
+  KD_ASSIGN_OR_RETURN(std::shared_ptr<DistGroup> group,
+                      JoinDataParallelRun(config));
   KD_ASSIGN_OR_RETURN(const bool resume, ContinuesARun(config));
   auto state = std::make_unique<State>();
-  KD_ASSIGN_OR_RETURN(state->run, SetUpRun(config));
-  KD_RETURN_IF_ERROR(
-      WithPrefix("--out_dir: ", MakeDirectories(config.out_dir)));
-  state->metrics = std::make_unique<MetricsLog>(config.out_dir);
+  KD_ASSIGN_OR_RETURN(state->run, SetUpRun(config, group));
+  const bool writes = state->run->writes_outputs();
+  if (writes) {
+    KD_RETURN_IF_ERROR(
+        WithPrefix("--out_dir: ", MakeDirectories(config.out_dir)));
+    state->metrics = std::make_unique<MetricsLog>(config.out_dir);
+  }
   if (resume) {
     const std::string path = state->run->Path("checkpoint.pt");
     KD_ASSIGN_OR_RETURN(state->progress,
@@ -88,10 +98,17 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(
     LOG(INFO) << "resuming " << path << " after epoch "
               << state->progress.epochs_done << " of " << config.epochs;
   }
-  KD_RETURN_IF_ERROR(state->metrics->TruncateTo(state->progress.epochs_done));
-  KD_RETURN_IF_ERROR(
-      WriteFileAtomically(state->run->Path("run_config.json"),
-                          RunConfigToJson(config).dump(2) + "\n"));
+  if (group) {
+    KD_RETURN_IF_ERROR(group->CheckSameOnEveryRank(
+        "checkpoint state (every rank reads --out_dir/checkpoint.pt)",
+        absl::StrCat(state->progress.epochs_done)));
+  }
+  if (writes) {
+    KD_RETURN_IF_ERROR(state->metrics->TruncateTo(state->progress.epochs_done));
+    KD_RETURN_IF_ERROR(
+        WriteFileAtomically(state->run->Path("run_config.json"),
+                            RunConfigToJson(config).dump(2) + "\n"));
+  }
   return std::unique_ptr<Trainer>(new Trainer(std::move(state)));
 }
 
@@ -111,9 +128,13 @@ absl::StatusOr<RunResult> Trainer::Run() {
             << " " << c.eval_split << " images, " << run.num_classes
             << " classes, " << run.input_size << "x" << run.input_size
             << "), losses " << run.losses->Describe() << ", " << c.epochs
-            << " epochs, batch " << c.batch_size << ", lr " << c.lr << " ("
-            << c.lr_schedule << "), seed " << c.seed << ", "
-            << torch::get_num_threads() << " threads";
+            << " epochs, batch " << c.batch_size
+            << (run.parallel
+                    ? absl::StrCat(" per rank x ",
+                                   run.parallel->group->world_size(), " ranks")
+                    : std::string())
+            << ", lr " << c.lr << " (" << c.lr_schedule << "), seed " << c.seed
+            << ", " << torch::get_num_threads() << " threads";
   if (run.teacher) {
     if (progress.epochs_done == 0) {
       KD_ASSIGN_OR_RETURN(
@@ -121,11 +142,15 @@ absl::StatusOr<RunResult> Trainer::Run() {
           run.teacher->Prepare(*run.train_loader, *run.eval_loader));
     }
     LOG(INFO) << run.teacher->Describe(progress.teacher_top1);
-    std::fprintf(stderr, "teacher accuracy at start: %s\n",
-                 run.teacher->AccuracyText(progress.teacher_top1).c_str());
+    if (run.writes_outputs()) {
+      std::fprintf(stderr, "teacher accuracy at start: %s\n",
+                   run.teacher->AccuracyText(progress.teacher_top1).c_str());
+    }
   }
 
-  ProgressReporter bar(c.progress && ProgressReporter::IsTerminal(stderr));
+  DistGroup* group = run.parallel ? run.parallel->group.get() : nullptr;
+  ProgressReporter bar(c.progress && ProgressReporter::IsTerminal(stderr),
+                       run.writes_outputs() ? stderr : nullptr);
   const int64_t steps = run.steps_per_epoch;
   int64_t epochs_this_process = 0;
   EvalResult last_eval;
@@ -152,6 +177,7 @@ absl::StatusOr<RunResult> Trainer::Run() {
       if (!*more) break;
     }
     bar.Finish();
+    if (group) KD_RETURN_IF_ERROR(FinishDataParallelEpoch(run, stats));
     EpochStats::After after;
     after.train_seconds = SecondsSince(e0);
     after.lr = run.schedule->At(epoch, 0, steps);
@@ -160,7 +186,7 @@ absl::StatusOr<RunResult> Trainer::Run() {
     if (evaluates) {
       KD_ASSIGN_OR_RETURN(
           last_eval,
-          EvaluateClassifier(run.model, *run.eval_loader, run.device));
+          EvaluateClassifier(run.model, *run.eval_loader, run.device, group));
       if (run.teacher && run.teacher->head_trains_alongside()) {
         KD_ASSIGN_OR_RETURN(progress.teacher_top1,
                             run.teacher->EvaluateHead(*run.eval_loader));
@@ -175,7 +201,10 @@ absl::StatusOr<RunResult> Trainer::Run() {
     after.eval = last_eval;
     after.teacher_top1 = progress.teacher_top1;
     after.best_top1 = progress.best_top1;
-    KD_RETURN_IF_ERROR(state_->metrics->Append(stats.Record(epoch + 1, after)));
+    if (run.writes_outputs()) {
+      KD_RETURN_IF_ERROR(
+          state_->metrics->Append(stats.Record(epoch + 1, after)));
+    }
     const std::string eval_text =
         evaluates
             ? absl::StrFormat(
@@ -192,11 +221,13 @@ absl::StatusOr<RunResult> Trainer::Run() {
         after.train_seconds > 0 ? stats.seen() / after.train_seconds : 0.0);
 
     progress.epochs_done = epoch + 1;
-    const TensorMap state = RunState(run, progress);
-    KD_RETURN_IF_ERROR(SaveTensorMap(run.Path("checkpoint.pt"), state));
-    if (is_best) {
-      KD_RETURN_IF_ERROR(SaveTensorMap(run.Path("best.pt"), state));
-      KD_RETURN_IF_ERROR(WriteNetworkFiles(run, "best"));
+    if (run.writes_outputs()) {
+      const TensorMap state = RunState(run, progress);
+      KD_RETURN_IF_ERROR(SaveTensorMap(run.Path("checkpoint.pt"), state));
+      if (is_best) {
+        KD_RETURN_IF_ERROR(SaveTensorMap(run.Path("best.pt"), state));
+        KD_RETURN_IF_ERROR(WriteNetworkFiles(run, "best"));
+      }
     }
     result.last_train_loss = stats.mean_loss();
     ++epochs_this_process;
@@ -215,14 +246,16 @@ absl::StatusOr<RunResult> Trainer::Run() {
       result.epochs_done = progress.epochs_done;
       KD_ASSIGN_OR_RETURN(
           last_eval,
-          EvaluateClassifier(run.model, *run.eval_loader, run.device));
+          EvaluateClassifier(run.model, *run.eval_loader, run.device, group));
     }
-    KD_RETURN_IF_ERROR(WriteNetworkFiles(run, "final"));
-    absl::StatusOr<std::vector<EpochRecord>> records =
-        state_->metrics->ReadAll();
-    const absl::Status curves =
-        records.ok() ? WriteLearningCurve(run, *records) : records.status();
-    if (!curves.ok()) LOG(WARNING) << "learning curve: " << curves.message();
+    if (run.writes_outputs()) {
+      KD_RETURN_IF_ERROR(WriteNetworkFiles(run, "final"));
+      absl::StatusOr<std::vector<EpochRecord>> records =
+          state_->metrics->ReadAll();
+      const absl::Status curves =
+          records.ok() ? WriteLearningCurve(run, *records) : records.status();
+      if (!curves.ok()) LOG(WARNING) << "learning curve: " << curves.message();
+    }
   }
   result.last_top1 = last_eval.top1;
   result.last_top5 = last_eval.top5;
@@ -230,7 +263,9 @@ absl::StatusOr<RunResult> Trainer::Run() {
   result.best_epoch = progress.best_epoch;
   result.teacher_top1 = run.teacher ? progress.teacher_top1 : -1;
   result.seconds = SecondsSince(t0);
-  KD_RETURN_IF_ERROR(WriteSummary(run, result));
+  if (run.writes_outputs()) KD_RETURN_IF_ERROR(WriteSummary(run, result));
+  // Rank 0 hosts the rendezvous: every rank leaves together.
+  if (group) KD_RETURN_IF_ERROR(group->Barrier("the end of the run"));
   return result;
 }
 

@@ -55,6 +55,10 @@ class Trainer {
   // the term, the epoch and the step.
   absl::StatusOr<RunResult> Run();
 
+  // False on the ranks of a data-parallel run other than 0: they write no
+  // files and print no progress or summary.
+  bool writes_outputs() const;
+
  private:
   struct State;
   explicit Trainer(std::unique_ptr<State> state);

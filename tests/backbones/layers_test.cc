@@ -164,6 +164,103 @@ TEST(FoldableBatchNormTest, TrainsExactlyAsBatchNorm2d) {
 // eval mode: the logits' largest error relative to their largest magnitude.
 // bf16 keeps 8 bits of mantissa (relative rounding 2^-9 = 0.2 % per operand),
 // accumulated in fp32; 5 % is where a deep network's outputs stay.
+// Synchronised BatchNorm, in float64 so the comparison is exact to rounding:
+// two "replicas" holding the two halves of a batch, each gathering the other's
+// statistics, compute what BatchNorm computes on the whole batch -- outputs,
+// gradients of the input, weight and bias, and the running statistics.
+TEST(SynchronizedBatchNormTest, TwoHalvesComputeWhatTheWholeBatchDoes) {
+  torch::manual_seed(5);
+  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
+  const torch::Tensor x = torch::randn({6, 3, 4, 4}, f64) * 2 + 0.5;
+  const torch::Tensor weight0 = torch::rand({3}, f64) + 0.5;
+  const torch::Tensor bias0 = torch::randn({3}, f64);
+  const torch::Tensor up = torch::randn({6, 3, 4, 4}, f64);  // d loss / d y
+
+  // The whole batch through torch::batch_norm.
+  torch::Tensor whole_x = x.clone().requires_grad_();
+  torch::Tensor w = weight0.clone().requires_grad_();
+  torch::Tensor b = bias0.clone().requires_grad_();
+  torch::Tensor rm = torch::zeros({3}, f64), rv = torch::ones({3}, f64);
+  const torch::Tensor whole_y =
+      torch::batch_norm(whole_x, w, b, rm, rv, true, 0.1, 1e-5, false);
+  (whole_y * up).sum().backward();
+
+  // Replica 0 holds rows 0..3, replica 1 rows 4..5 (uneven on purpose); each
+  // replica's module sees its rows and gathers the other replica's
+  // statistics (computed here from its rows, as the other rank would).
+  const std::vector<std::pair<int64_t, int64_t>> halves = {{0, 4}, {4, 2}};
+  const auto statistics = [&](const torch::Tensor& rows) {
+    const torch::Tensor mean = rows.mean({0, 2, 3});
+    const torch::Tensor m2 =
+        (rows - mean.view({1, 3, 1, 1})).square().sum({0, 2, 3});
+    return torch::cat({torch::full({1}, rows.numel() / 3.0, f64), mean, m2});
+  };
+  torch::Tensor w_grad = torch::zeros({3}, f64),
+                b_grad = torch::zeros({3}, f64);
+  for (int replica = 0; replica < 2; ++replica) {
+    const auto [start, count] = halves[replica];
+    const auto [other_start, other_count] = halves[1 - replica];
+    const torch::Tensor other =
+        statistics(x.narrow(0, other_start, other_count));
+    FoldableBatchNorm2d bn(MakeConv(3, 3, 1, 1, 0), 3);
+    bn->to(torch::kFloat64);
+    {
+      torch::NoGradGuard no_grad;
+      bn->weight.copy_(weight0);
+      bn->bias.copy_(bias0);
+    }
+    bn->set_replica_gather([&](const torch::Tensor& mine) {
+      return replica == 0 ? torch::stack({mine, other})
+                          : torch::stack({other, mine});
+    });
+    bn->train();
+    torch::Tensor part = x.narrow(0, start, count).clone().requires_grad_();
+    const torch::Tensor y = bn->forward(part);
+    EXPECT_TRUE(
+        torch::allclose(y, whole_y.narrow(0, start, count), 1e-12, 1e-12));
+    // Each replica's loss is its rows' part: the input gradient of its own
+    // rows through every path, as the whole batch's.
+    (y * up.narrow(0, start, count)).sum().backward();
+    // Only the other replica's share of the statistics' paths is missing
+    // here; in a run it arrives through the gather's all-reduce. So check
+    // the parameter gradients summed over replicas (what the gradient
+    // average times world_size is) and the running statistics.
+    w_grad += bn->weight.grad();
+    b_grad += bn->bias.grad();
+    EXPECT_TRUE(torch::allclose(bn->running_mean, rm, 1e-12, 1e-12));
+    EXPECT_TRUE(torch::allclose(bn->running_var, rv, 1e-12, 1e-12));
+  }
+  EXPECT_TRUE(torch::allclose(w_grad, w.grad(), 1e-10, 1e-10));
+  EXPECT_TRUE(torch::allclose(b_grad, b.grad(), 1e-10, 1e-10));
+}
+
+// One replica (a gather returning its own statistics) is plain BatchNorm,
+// input gradient included.
+TEST(SynchronizedBatchNormTest, OneReplicaIsBatchNorm) {
+  torch::manual_seed(6);
+  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
+  const torch::Tensor x = torch::randn({5, 2, 3, 3}, f64) * 3 - 1;
+  const torch::Tensor up = torch::randn({5, 2, 3, 3}, f64);
+  FoldableBatchNorm2d bn(MakeConv(2, 2, 1, 1, 0), 2);
+  bn->to(torch::kFloat64);
+  bn->set_replica_gather(
+      [](const torch::Tensor& mine) { return mine.unsqueeze(0); });
+  bn->train();
+  torch::Tensor a = x.clone().requires_grad_();
+  (bn->forward(a) * up).sum().backward();
+  torch::Tensor b = x.clone().requires_grad_();
+  torch::Tensor w = torch::ones({2}, f64).requires_grad_();
+  torch::Tensor rm = torch::zeros({2}, f64), rv = torch::ones({2}, f64);
+  (torch::batch_norm(b, w, torch::zeros({2}, f64), rm, rv, true, 0.1, 1e-5,
+                     false) *
+   up)
+      .sum()
+      .backward();
+  EXPECT_TRUE(torch::allclose(a.grad(), b.grad(), 1e-10, 1e-10));
+  EXPECT_TRUE(torch::allclose(bn->weight.grad(), w.grad(), 1e-10, 1e-10));
+  EXPECT_TRUE(torch::allclose(bn->running_var, rv, 1e-12, 1e-12));
+}
+
 TEST(PrecisionTest, EveryNetworkInBf16ChannelsLastStaysNearFp32) {
   torch::set_num_threads(1);
   for (const std::string& name : Backbone::Registry::Global().Names()) {

@@ -52,6 +52,52 @@ TEST(LossSetTest, WeightedTotalAndNamedTerms) {
   EXPECT_TRUE(in.student_logits.grad().defined());
 }
 
+// Data-parallel runs: a whole-batch loss (ega) computes on
+// LossInputs::whole_batch, a per-example one (ce, kd) on the rank's own
+// batch; without whole_batch both see the local batch.
+TEST(LossSetTest, WholeBatchLossesReadTheGatheredBatch) {
+  auto set = LossSet::Create({"ce", "ega", "kd"}, LossContext{});
+  ASSERT_TRUE(set.ok()) << set.status();
+  const LossInputs local = Batch();
+  LossInputs whole = Batch();  // other values: "every rank's rows"
+  whole.student_embed = at::cat({local.student_embed, whole.student_embed});
+  whole.teacher_embed = at::cat({local.teacher_embed, whole.teacher_embed});
+  LossInputs routed = local;
+  routed.whole_batch = &whole;
+  auto value = (*set)->Compute(routed);
+  ASSERT_TRUE(value.ok()) << value.status();
+  auto alone = [&](const std::string& spec, const LossInputs& in) {
+    auto one = LossSet::Create({spec}, LossContext{});
+    return (*(*one)->Compute(in)).total.item<double>();
+  };
+  EXPECT_DOUBLE_EQ(value->terms[0].second.item<double>(), alone("ce", local));
+  EXPECT_DOUBLE_EQ(value->terms[1].second.item<double>(), alone("ega", whole));
+  EXPECT_NE(alone("ega", whole), alone("ega", local));
+  EXPECT_DOUBLE_EQ(value->terms[4].second.item<double>(), alone("kd", local));
+}
+
+// Which losses couple the examples of a batch (docs/distributed.md).
+TEST(LossSetTest, BatchGraphLossesSayTheyCoupleTheBatch) {
+  LossContext context;
+  context.student_embed_dim = context.teacher_embed_dim = 8;
+  context.student_feature_dim = context.teacher_feature_dim = 8;
+  context.num_classes = 5;
+  context.dataset_size = 16;
+  context.dataset_labels = std::vector<int64_t>(16, 0);
+  for (int64_t i = 0; i < 16; ++i) context.dataset_labels[i] = i % 5;
+  for (const std::string& name :
+       {"ega", "rkd", "pkt", "nce", "irg", "ccl", "crd", "sp", "cc", "dist"}) {
+    auto set = LossSet::Create({name}, context);
+    ASSERT_TRUE(set.ok()) << name << ": " << set.status();
+    EXPECT_TRUE((*set)->losses()[0].loss->couples_batch()) << name;
+  }
+  for (const std::string& name : {"ce", "kd", "dkd", "fitnet"}) {
+    auto set = LossSet::Create({name}, context);
+    ASSERT_TRUE(set.ok()) << name << ": " << set.status();
+    EXPECT_FALSE((*set)->losses()[0].loss->couples_batch()) << name;
+  }
+}
+
 TEST(LossSetTest, ParametersAndBuffersOfEveryLossComeThroughTheSet) {
   LossContext context;
   context.student_embed_dim = context.teacher_embed_dim = 3;
