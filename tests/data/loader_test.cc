@@ -263,6 +263,31 @@ TEST(LoaderTest, ShardsPartitionTheShuffledOrder) {
               HasSubstr("rank 2 of world_size 2"));
 }
 
+// Sharded evaluation: without padding the ranks' shards hold every example
+// exactly once, the first ranks one more when the size does not divide.
+TEST(LoaderTest, UnpaddedShardsHoldEveryExampleOnce) {
+  auto dataset = MakeDataset(10);
+  LoaderOptions single = CifarLikeOptions(0);
+  single.batch_size = 3;
+  single.shuffle = false;
+  std::multiset<int64_t> seen;
+  for (int rank = 0; rank < 3; ++rank) {
+    LoaderOptions options = single;
+    options.world_size = 3;
+    options.rank = rank;
+    options.pad_shards = false;
+    auto loader = MakeLoader(dataset, options);
+    const std::vector<int64_t> mine = Indices(Epoch(*loader, 0));
+    ASSERT_EQ(mine.size(), rank == 0 ? 4u : 3u) << rank;
+    for (size_t k = 0; k < mine.size(); ++k) {
+      EXPECT_EQ(mine[k], rank + 3 * static_cast<int64_t>(k));
+      seen.insert(mine[k]);
+    }
+  }
+  EXPECT_EQ(seen.size(), 10u);
+  for (int64_t i = 0; i < 10; ++i) EXPECT_EQ(seen.count(i), 1u);
+}
+
 // A lazy data set (decoding in Get()) costs each process only its shard:
 // the loader of rank r reads exactly the examples of its part of the
 // shuffled order, each once per epoch.
