@@ -104,6 +104,12 @@ class LossInputSet {
     return *this;
   }
   bool contains(LossInput input) const { return (bits_ & Bit(input)) != 0; }
+  bool contains_any(std::initializer_list<LossInput> inputs) const {
+    for (LossInput input : inputs) {
+      if (contains(input)) return true;
+    }
+    return false;
+  }
   bool empty() const { return bits_ == 0; }
   // The members of this set that `available` lacks, in declaration order.
   std::vector<LossInput> MissingFrom(const LossInputSet& available) const;

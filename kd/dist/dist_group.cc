@@ -185,40 +185,47 @@ absl::Status DistGroup::Failure(const std::string& what,
       options_.timeout_s, " s)"));
 }
 
-absl::Status DistGroup::Broadcast(const std::vector<torch::Tensor>& tensors,
-                                  const std::string& what) {
+absl::Status DistGroup::OnFlatBuffers(
+    const std::vector<torch::Tensor>& tensors, const std::string& what,
+    const std::function<void(std::vector<at::Tensor>&)>& collective) {
   if (tensors.empty()) return absl::OkStatus();
   torch::NoGradGuard no_grad;
   try {
     FlatBuffers buffers(tensors);
     for (torch::Tensor& flat : buffers.flats) {
       std::vector<at::Tensor> one{flat};
-      c10d::BroadcastOptions opts;
-      opts.rootRank = 0;
-      activations_->broadcast(one, opts)->wait();
+      collective(one);
     }
     buffers.CopyBack();
   } catch (const std::exception& e) {
-    return Failure("broadcast of " + what, e);
+    return Failure(what, e);
   }
   return absl::OkStatus();
 }
 
+absl::Status DistGroup::Broadcast(const std::vector<torch::Tensor>& tensors,
+                                  const std::string& what) {
+  return OnFlatBuffers(tensors, "broadcast of " + what,
+                       [&](std::vector<at::Tensor>& one) {
+                         c10d::BroadcastOptions options;
+                         options.rootRank = 0;
+                         activations_->broadcast(one, options)->wait();
+                       });
+}
+
+absl::Status DistGroup::BroadcastModule(torch::nn::Module& module,
+                                        const std::string& what) {
+  std::vector<torch::Tensor> state = module.parameters();
+  for (const torch::Tensor& b : module.buffers()) state.push_back(b);
+  return Broadcast(state, what);
+}
+
 absl::Status DistGroup::AllReduceSum(const std::vector<torch::Tensor>& tensors,
                                      const std::string& what) {
-  if (tensors.empty()) return absl::OkStatus();
-  torch::NoGradGuard no_grad;
-  try {
-    FlatBuffers buffers(tensors);
-    for (torch::Tensor& flat : buffers.flats) {
-      std::vector<at::Tensor> one{flat};
-      activations_->allreduce(one)->wait();
-    }
-    buffers.CopyBack();
-  } catch (const std::exception& e) {
-    return Failure("all-reduce of " + what, e);
-  }
-  return absl::OkStatus();
+  return OnFlatBuffers(tensors, "all-reduce of " + what,
+                       [&](std::vector<at::Tensor>& one) {
+                         activations_->allreduce(one)->wait();
+                       });
 }
 
 absl::Status DistGroup::SumDoubles(std::vector<double>& values,

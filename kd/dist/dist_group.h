@@ -16,9 +16,11 @@
 #ifndef KD_DIST_DIST_GROUP_H_
 #define KD_DIST_DIST_GROUP_H_
 
+#include <torch/nn/module.h>
 #include <torch/types.h>
 
 #include <exception>
+#include <functional>
 #include <memory>
 #include <string>
 #include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
@@ -59,6 +61,9 @@ class DistGroup {
   // buffers). `what` names them in errors.
   absl::Status Broadcast(const std::vector<torch::Tensor>& tensors,
                          const std::string& what);
+  // Every parameter and buffer of `module` (and its submodules) broadcast.
+  absl::Status BroadcastModule(torch::nn::Module& module,
+                               const std::string& what);
   // The element-wise sum over ranks of each tensor, in place.
   absl::Status AllReduceSum(const std::vector<torch::Tensor>& tensors,
                             const std::string& what);
@@ -86,6 +91,11 @@ class DistGroup {
 
  private:
   explicit DistGroup(const DistOptions& options) : options_(options) {}
+  // `tensors` flattened into one buffer per dtype, `collective` run on each
+  // buffer (waiting for it), the results copied back; `what` names it.
+  absl::Status OnFlatBuffers(
+      const std::vector<torch::Tensor>& tensors, const std::string& what,
+      const std::function<void(std::vector<at::Tensor>&)>& collective);
 
   DistOptions options_;
   c10::intrusive_ptr<c10d::Store> store_;

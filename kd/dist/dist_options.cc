@@ -10,8 +10,8 @@
 namespace kd {
 namespace {
 
-// The flag's value when set (>= 0 / non-empty), else the variable's, else
-// `fallback`.
+// The flag's value when set (>= 0), else the variable's, else `fallback`;
+// the error names `flag` unless it is null (a variable without a flag).
 absl::StatusOr<int64_t> IntSetting(int64_t flag_value, const char* flag,
                                    const char* variable, int64_t fallback,
                                    const EnvLookup& env) {
@@ -20,9 +20,10 @@ absl::StatusOr<int64_t> IntSetting(int64_t flag_value, const char* flag,
   if (!text || text->empty()) return fallback;
   int64_t value = 0;
   if (!absl::SimpleAtoi(*text, &value) || value < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("environment variable ", variable, "='", *text,
-                     "' is not a non-negative integer (or set --", flag, ")"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "environment variable ", variable, "='", *text,
+        "' is not a non-negative integer",
+        flag ? absl::StrCat(" (or set --", flag, ")") : std::string()));
   }
   return value;
 }
@@ -62,7 +63,7 @@ absl::StatusOr<DistOptions> ResolveDistOptions(const DistRequest& request,
   options.local_rank = static_cast<int>(local_rank);
   KD_ASSIGN_OR_RETURN(
       const int64_t local_world,
-      IntSetting(-1, "world_size", "LOCAL_WORLD_SIZE", world_size, env));
+      IntSetting(-1, nullptr, "LOCAL_WORLD_SIZE", world_size, env));
   options.local_world_size =
       static_cast<int>(std::max<int64_t>(1, local_world));
 

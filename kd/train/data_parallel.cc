@@ -15,32 +15,38 @@
 namespace kd {
 namespace {
 
-std::vector<torch::Tensor> StateOf(torch::nn::Module& module) {
-  std::vector<torch::Tensor> state = module.parameters();
-  for (const torch::Tensor& b : module.buffers()) state.push_back(b);
-  return state;
-}
-
 torch::Tensor Gather(DistGroup& group, const torch::Tensor& local,
                      bool keep_gradients) {
   if (!local.defined()) return local;
   return AllGatherBatch(group, keep_gradients ? local : local.detach());
 }
 
-void GatherBackbone(DistGroup& group, const BackboneOutput& local, bool pooled,
-                    bool stage_maps, bool preact_maps, bool keep_gradients,
-                    BackboneOutput* out) {
-  if (pooled) out->pooled = Gather(group, local.pooled, keep_gradients);
-  if (stage_maps) {
-    for (const torch::Tensor& t : local.stage_features) {
+// The parts of one side's backbone output that `reads` asks for (`pooled`,
+// `stage_maps`, `preact_maps` name that side's inputs), gathered into `out`;
+// null when it asks for none.
+const BackboneOutput* GatherBackbone(DistGroup& group,
+                                     const BackboneOutput* local,
+                                     const LossInputSet& reads,
+                                     LossInput pooled, LossInput stage_maps,
+                                     LossInput preact_maps, bool keep_gradients,
+                                     BackboneOutput* out) {
+  if (!local || !reads.contains_any({pooled, stage_maps, preact_maps})) {
+    return nullptr;
+  }
+  if (reads.contains(pooled)) {
+    out->pooled = Gather(group, local->pooled, keep_gradients);
+  }
+  if (reads.contains(stage_maps)) {
+    for (const torch::Tensor& t : local->stage_features) {
       out->stage_features.push_back(Gather(group, t, keep_gradients));
     }
   }
-  if (preact_maps) {
-    for (const torch::Tensor& t : local.preact_stage_features) {
+  if (reads.contains(preact_maps)) {
+    for (const torch::Tensor& t : local->preact_stage_features) {
       out->preact_stage_features.push_back(Gather(group, t, keep_gradients));
     }
   }
+  return out;
 }
 
 }  // namespace
@@ -79,7 +85,7 @@ absl::Status SetUpDataParallel(TrainingRun& run,
     });
   }
   KD_RETURN_IF_ERROR(
-      group->Broadcast(StateOf(*run.trainable), "initial weights and buffers"));
+      group->BroadcastModule(*run.trainable, "initial weights and buffers"));
   if (run.teacher) {
     KD_RETURN_IF_ERROR(run.teacher->EnableDataParallel(
         group, static_cast<int64_t>(c.bucket_mb * (1 << 20))));
@@ -109,50 +115,32 @@ absl::Status SetUpDataParallel(TrainingRun& run,
 LossInputs GatherWholeBatch(DistGroup& group, const LossInputs& local,
                             const LossInputSet& reads, BackboneOutput* student,
                             BackboneOutput* teacher) {
-  const auto reads_any = [&](std::initializer_list<LossInput> of) {
-    for (LossInput input : of) {
-      if (reads.contains(input)) return true;
-    }
-    return false;
+  // Student tensors keep their gradients; the rest are constants.
+  const auto gather = [&](LossInput input, const torch::Tensor& t,
+                          bool keep_gradients) {
+    return reads.contains(input) ? Gather(group, t, keep_gradients)
+                                 : torch::Tensor();
   };
   LossInputs all;
   all.epoch = local.epoch;
-  if (reads.contains(LossInput::kStudentEmbedding)) {
-    all.student_embed = Gather(group, local.student_embed, true);
-  }
-  if (reads.contains(LossInput::kTeacherEmbedding)) {
-    all.teacher_embed = Gather(group, local.teacher_embed, false);
-  }
-  if (reads.contains(LossInput::kStudentLogits)) {
-    all.student_logits = Gather(group, local.student_logits, true);
-  }
-  if (reads.contains(LossInput::kTeacherLogits)) {
-    all.teacher_logits = Gather(group, local.teacher_logits, false);
-  }
-  if (reads.contains(LossInput::kLabels)) {
-    all.labels = Gather(group, local.labels, false);
-  }
-  if (reads.contains(LossInput::kIndices)) {
-    all.indices = Gather(group, local.indices, false);
-  }
-  if (local.student &&
-      reads_any({LossInput::kStudentPooled, LossInput::kStudentStageMaps,
-                 LossInput::kStudentPreactMaps})) {
-    GatherBackbone(
-        group, *local.student, reads.contains(LossInput::kStudentPooled),
-        reads.contains(LossInput::kStudentStageMaps),
-        reads.contains(LossInput::kStudentPreactMaps), true, student);
-    all.student = student;
-  }
-  if (local.teacher &&
-      reads_any({LossInput::kTeacherPooled, LossInput::kTeacherStageMaps,
-                 LossInput::kTeacherPreactMaps})) {
-    GatherBackbone(
-        group, *local.teacher, reads.contains(LossInput::kTeacherPooled),
-        reads.contains(LossInput::kTeacherStageMaps),
-        reads.contains(LossInput::kTeacherPreactMaps), false, teacher);
-    all.teacher = teacher;
-  }
+  all.student_embed =
+      gather(LossInput::kStudentEmbedding, local.student_embed, true);
+  all.teacher_embed =
+      gather(LossInput::kTeacherEmbedding, local.teacher_embed, false);
+  all.student_logits =
+      gather(LossInput::kStudentLogits, local.student_logits, true);
+  all.teacher_logits =
+      gather(LossInput::kTeacherLogits, local.teacher_logits, false);
+  all.labels = gather(LossInput::kLabels, local.labels, false);
+  all.indices = gather(LossInput::kIndices, local.indices, false);
+  all.student =
+      GatherBackbone(group, local.student, reads, LossInput::kStudentPooled,
+                     LossInput::kStudentStageMaps,
+                     LossInput::kStudentPreactMaps, true, student);
+  all.teacher =
+      GatherBackbone(group, local.teacher, reads, LossInput::kTeacherPooled,
+                     LossInput::kTeacherStageMaps,
+                     LossInput::kTeacherPreactMaps, false, teacher);
   return all;
 }
 

@@ -131,9 +131,7 @@ absl::Status TeacherSide::HeadSgdStep(const torch::Tensor& loss) {
 absl::Status TeacherSide::EnableDataParallel(std::shared_ptr<DistGroup> group,
                                              int64_t bucket_bytes) {
   group_ = std::move(group);
-  std::vector<torch::Tensor> state = head_->parameters();
-  for (const torch::Tensor& b : head_->buffers()) state.push_back(b);
-  KD_RETURN_IF_ERROR(group_->Broadcast(state, "the teacher head"));
+  KD_RETURN_IF_ERROR(group_->BroadcastModule(*head_, "the teacher head"));
   std::vector<torch::Tensor> trained;
   for (const torch::Tensor& p : head_->parameters()) {
     if (p.requires_grad()) trained.push_back(p);

@@ -10,13 +10,6 @@
 namespace kd {
 namespace {
 
-bool ReadsAny(const LossInputSet& reads, std::initializer_list<LossInput> of) {
-  for (LossInput input : of) {
-    if (reads.contains(input)) return true;
-  }
-  return false;
-}
-
 absl::StatusOr<StepResult> TrainStepOnce(TrainingRun& run, const Batch& batch,
                                          int64_t epoch) {
   const LossInputSet& reads = run.loss_reads;
@@ -29,22 +22,23 @@ absl::StatusOr<StepResult> TrainStepOnce(TrainingRun& run, const Batch& batch,
   inputs.labels = labels;
   inputs.indices = batch.indices.to(run.device);
   inputs.epoch = epoch;
-  if (ReadsAny(reads, {LossInput::kStudentPooled, LossInput::kStudentStageMaps,
-                       LossInput::kStudentPreactMaps})) {
+  if (reads.contains_any({LossInput::kStudentPooled,
+                          LossInput::kStudentStageMaps,
+                          LossInput::kStudentPreactMaps})) {
     inputs.student = &out.backbone;
   }
   TeacherSide::Output teacher;
   if (run.teacher) {
     KD_ASSIGN_OR_RETURN(
-        teacher,
-        run.teacher->Forward(batch, labels,
-                             ReadsAny(reads, {LossInput::kTeacherStageMaps,
-                                              LossInput::kTeacherPreactMaps})));
+        teacher, run.teacher->Forward(
+                     batch, labels,
+                     reads.contains_any({LossInput::kTeacherStageMaps,
+                                         LossInput::kTeacherPreactMaps})));
     inputs.teacher_embed = teacher.head.embedding;
     inputs.teacher_logits = teacher.head.logits;
-    if (ReadsAny(reads,
-                 {LossInput::kTeacherPooled, LossInput::kTeacherStageMaps,
-                  LossInput::kTeacherPreactMaps})) {
+    if (reads.contains_any({LossInput::kTeacherPooled,
+                            LossInput::kTeacherStageMaps,
+                            LossInput::kTeacherPreactMaps})) {
       inputs.teacher = &teacher.features;
     }
   }
