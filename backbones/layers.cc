@@ -89,7 +89,15 @@ void FoldableBatchNorm2dImpl::FoldIntoConv() {
   w.mul_(scale.reshape({-1, 1, 1, 1}));
   const torch::Tensor bias =
       conv_->bias.defined() ? conv_->bias : torch::zeros_like(running_mean);
-  conv_->bias = this->bias + (bias - running_mean) * scale;
+  const torch::Tensor folded_bias = this->bias + (bias - running_mean) * scale;
+  if (conv_->bias.defined()) {
+    conv_->bias.copy_(folded_bias);
+  } else {
+    // A convolution without bias still holds an (undefined) "bias"
+    // parameter; the folded one is a buffer, so that it moves with the
+    // network's .to(device).
+    conv_->bias = conv_->register_buffer("folded_bias", folded_bias);
+  }
   folded_ = true;
 }
 

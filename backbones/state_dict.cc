@@ -124,7 +124,7 @@ absl::StatusOr<TensorMap> LoadTensorMap(const std::string& path) {
   TensorMap tensors;
   if (is_torchscript) {
     try {
-      torch::jit::Module module = torch::jit::load(path);
+      torch::jit::Module module = torch::jit::load(path, torch::kCPU);
       for (const auto& p : module.named_parameters(/*recurse=*/true)) {
         tensors.emplace(p.name, p.value);
       }

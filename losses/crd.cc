@@ -108,10 +108,13 @@ absl::StatusOr<std::unique_ptr<Loss>> CrdLoss::Create(
       return absl::InvalidArgumentError(
           "crd: sampling=class needs at least two classes in the data set");
     }
-    loss->dataset_labels_ = labels;
-    loss->by_label_ = std::get<1>(labels.sort(/*stable=*/true, 0, false));
-    loss->class_count_ = counts;
-    loss->class_start_ = counts.cumsum(0) - counts;
+    // Buffers, so that they move with the loss to the run's device.
+    loss->dataset_labels_ = loss->register_buffer("dataset_labels", labels);
+    loss->by_label_ = loss->register_buffer(
+        "by_label", std::get<1>(labels.sort(/*stable=*/true, 0, false)));
+    loss->class_count_ = loss->register_buffer("class_count", counts);
+    loss->class_start_ =
+        loss->register_buffer("class_start", counts.cumsum(0) - counts);
   }
   loss->embed_student_ =
       loss->register_module("embed_student", torch::nn::Linear(ds, feat_dim));
@@ -132,6 +135,8 @@ absl::StatusOr<std::unique_ptr<Loss>> CrdLoss::Create(
 torch::Tensor CrdLoss::SampleContrast(const torch::Tensor& indices,
                                       const torch::Tensor& labels) const {
   const int64_t b = indices.size(0);
+  // Drawn on the device of the memory banks, from its generator.
+  const at::TensorOptions on_device = memory_student_.options();
   torch::Tensor negatives;
   if (class_sampling_) {
     // Uniform over the indices of other classes: draw r in [0, N - n_y) and
@@ -140,7 +145,8 @@ torch::Tensor CrdLoss::SampleContrast(const torch::Tensor& indices,
     const torch::Tensor start = class_start_.index_select(0, labels);
     const torch::Tensor others = (dataset_size_ - count).unsqueeze(1);
     torch::Tensor r =
-        (at::rand({b, num_negatives_}, at::kDouble) * others.to(at::kDouble))
+        (at::rand({b, num_negatives_}, on_device.dtype(at::kDouble)) *
+         others.to(at::kDouble))
             .floor()
             .to(at::kLong)
             .min(others - 1);
@@ -148,9 +154,28 @@ torch::Tensor CrdLoss::SampleContrast(const torch::Tensor& indices,
     negatives =
         by_label_.index_select(0, r.reshape({-1})).view({b, num_negatives_});
   } else {
-    negatives = at::randint(dataset_size_, {b, num_negatives_}, at::kLong);
+    negatives = at::randint(dataset_size_, {b, num_negatives_},
+                            on_device.dtype(at::kLong));
   }
   return at::cat({indices.unsqueeze(1), negatives}, 1);
+}
+
+void CrdLoss::to(torch::Dtype dtype, bool non_blocking) {
+  Loss::to(dtype, non_blocking);
+  KeepTablesInt64();
+}
+
+void CrdLoss::to(torch::Device device, torch::Dtype dtype, bool non_blocking) {
+  Loss::to(device, dtype, non_blocking);
+  KeepTablesInt64();
+}
+
+void CrdLoss::KeepTablesInt64() {
+  torch::NoGradGuard no_grad;
+  for (torch::Tensor* table :
+       {&by_label_, &class_start_, &class_count_, &dataset_labels_}) {
+    if (table->defined()) table->set_data(table->data().to(at::kLong));
+  }
 }
 
 LossInputSet CrdLoss::reads() const {

@@ -34,6 +34,12 @@ class CrdLoss : public Loss {
   // Its contrast and memory-bank updates read the batch together.
   bool couples_batch() const override { return true; }
   LossInputSet reads() const override;
+  // Module::to(dtype) converts every buffer, integer ones too; the sampling
+  // tables stay int64 (they are indices).
+  void to(torch::Dtype dtype, bool non_blocking = false) override;
+  void to(torch::Device device, torch::Dtype dtype,
+          bool non_blocking = false) override;
+  using Loss::to;
   absl::StatusOr<LossValue> Compute(const LossInputs& inputs) override;
 
   // The loss for given contrast indices [B, K+1] (column 0: the example's own
@@ -58,8 +64,9 @@ class CrdLoss : public Loss {
   double momentum_ = 0;
   int64_t dataset_size_ = 0;
   // Class sampling: data-set indices sorted by label, and for every class
-  // the offset of its first index in that order and its count.
+  // the offset of its first index in that order and its count (buffers).
   torch::Tensor by_label_, class_start_, class_count_, dataset_labels_;
+  void KeepTablesInt64();
 
   torch::nn::Linear embed_student_{nullptr};
   torch::nn::Linear embed_teacher_{nullptr};

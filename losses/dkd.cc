@@ -27,9 +27,12 @@ namespace {
 // The logits of z [B, K] other than each row's label: [B, K - 1].
 torch::Tensor NonTargetLogits(const torch::Tensor& z,
                               const torch::Tensor& labels) {
-  const torch::Tensor others =
-      at::ones_like(z, at::kBool).scatter_(1, labels.unsqueeze(1), false);
-  return z.masked_select(others).view({z.size(0), z.size(1) - 1});
+  // Column k of the result is class k, or k + 1 from the label on: the
+  // other classes in order, gathered without a data-dependent shape (no
+  // host sync on a GPU).
+  const torch::Tensor k = at::arange(z.size(1) - 1, labels.options());
+  const torch::Tensor from_label = k.unsqueeze(0) >= labels.unsqueeze(1);
+  return z.gather(1, k.unsqueeze(0) + from_label.to(at::kLong));
 }
 
 // [B, 2] logits of the binary (target, rest) distribution: the target logit

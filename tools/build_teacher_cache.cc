@@ -196,9 +196,8 @@ int Main(int argc, char** argv) {
                               kd::WithPrefix("--teacher: ", setup.status()));
   }
   kd::Teacher& teacher = *setup->teacher;
-  if (absl::Status s = kd::ApplyComputeFlags(teacher); !s.ok()) {
-    return kd::ReportBadInput(kProgram, s);
-  }
+  const absl::StatusOr<torch::Device> device = kd::ApplyComputeFlags(teacher);
+  if (!device.ok()) return kd::ReportBadInput(kProgram, device.status());
 
   kd::LoaderOptions options;
   options.batch_size = FLAGS_batch_size;
@@ -206,6 +205,7 @@ int Main(int argc, char** argv) {
   options.drop_last = false;
   options.num_workers = FLAGS_loader_workers;
   options.seed = FLAGS_seed;
+  options.pin_memory = device->is_cuda();
   auto view = kd::TeacherView(*side, FLAGS_input_size, augment, FLAGS_normalize,
                               teacher.input_size());
   if (!view.ok()) return kd::ReportBadInput(kProgram, view.status());

@@ -66,6 +66,7 @@ using Points = std::vector<std::array<double, 2>>;
 
 struct Setup {
   kd::Network network;
+  torch::Device device{torch::kCPU};
   std::shared_ptr<const kd::Dataset> dataset;
   kd::tsne::TsneOptions tsne;
 };
@@ -107,7 +108,7 @@ absl::StatusOr<Setup> SetUp() {
   setup.tsne.seed = FLAGS_seed;
   KD_ASSIGN_OR_RETURN(setup.network,
                       kd::LoadNetworkCheckpoint(FLAGS_checkpoint));
-  KD_RETURN_IF_ERROR(kd::ApplyComputeFlags(setup.network));
+  KD_ASSIGN_OR_RETURN(setup.device, kd::ApplyComputeFlags(setup.network));
   kd::DataSelection selection{
       FLAGS_dataset, FLAGS_data_dir, FLAGS_split, FLAGS_subset, {}};
   if (!FLAGS_classes.empty()) {
@@ -133,6 +134,7 @@ absl::Status Dump(Setup& setup) {
   kd::LoaderOptions options;
   options.batch_size = 256;
   options.shuffle = false;
+  options.pin_memory = setup.device.is_cuda();
   KD_ASSIGN_OR_RETURN(
       options.student_view,
       kd::MakeView(side, static_cast<int>(setup.network.spec.input_size), false,
@@ -144,7 +146,7 @@ absl::Status Dump(Setup& setup) {
                                           FLAGS_features == "pooled"
                                               ? kd::FeatureKind::kPooled
                                               : kd::FeatureKind::kEmbedding,
-                                          torch::Device(torch::kCPU)));
+                                          setup.device));
   const at::Tensor features = extracted.features.contiguous();
   const int64_t n = features.size(0), dim = features.size(1);
   std::vector<float> vectors(features.data_ptr<float>(),

@@ -53,12 +53,14 @@ DEFINE_string(output, "", "also write the JSON to this file");
 namespace {
 
 absl::StatusOr<std::unique_ptr<kd::DataLoader>> MakeLoader(
-    std::shared_ptr<const kd::Dataset> dataset, const kd::NetworkSpec& spec) {
+    std::shared_ptr<const kd::Dataset> dataset, const kd::NetworkSpec& spec,
+    const torch::Device& device) {
   KD_ASSIGN_OR_RETURN(const int side, kd::ImageSide(*dataset));
   kd::LoaderOptions options;
   options.batch_size = FLAGS_batch_size;
   options.shuffle = false;
   options.num_workers = 2;
+  options.pin_memory = device.is_cuda();
   KD_ASSIGN_OR_RETURN(options.student_view,
                       kd::MakeView(side, static_cast<int>(spec.input_size),
                                    false, spec.normalize));
@@ -68,6 +70,7 @@ absl::StatusOr<std::unique_ptr<kd::DataLoader>> MakeLoader(
 // Bad input (files, names, values) is found here, before any work.
 struct Setup {
   kd::Network network;
+  torch::Device device{torch::kCPU};
   std::shared_ptr<const kd::Dataset> eval_set, bank_set;
 };
 
@@ -91,7 +94,7 @@ absl::StatusOr<Setup> SetUp() {
   Setup setup;
   KD_ASSIGN_OR_RETURN(setup.network,
                       kd::LoadNetworkCheckpoint(FLAGS_checkpoint));
-  KD_RETURN_IF_ERROR(kd::ApplyComputeFlags(setup.network));
+  KD_ASSIGN_OR_RETURN(setup.device, kd::ApplyComputeFlags(setup.network));
   KD_ASSIGN_OR_RETURN(
       setup.eval_set,
       kd::OpenDataset(
@@ -113,12 +116,12 @@ absl::StatusOr<Setup> SetUp() {
 }
 
 absl::StatusOr<nlohmann::ordered_json> Evaluate(Setup& setup) {
-  const torch::Device device(torch::kCPU);
+  const torch::Device& device = setup.device;
   const kd::FeatureKind kind = FLAGS_features == "pooled"
                                    ? kd::FeatureKind::kPooled
                                    : kd::FeatureKind::kEmbedding;
   KD_ASSIGN_OR_RETURN(auto loader,
-                      MakeLoader(setup.eval_set, setup.network.spec));
+                      MakeLoader(setup.eval_set, setup.network.spec, device));
   KD_ASSIGN_OR_RETURN(
       kd::ExtractedFeatures eval,
       kd::ExtractFeatures(setup.network, *loader, kind, device));
@@ -145,7 +148,7 @@ absl::StatusOr<nlohmann::ordered_json> Evaluate(Setup& setup) {
   j["per_class_top1"] = per_class;
   if (setup.bank_set) {
     KD_ASSIGN_OR_RETURN(auto bank_loader,
-                        MakeLoader(setup.bank_set, setup.network.spec));
+                        MakeLoader(setup.bank_set, setup.network.spec, device));
     KD_ASSIGN_OR_RETURN(
         kd::ExtractedFeatures bank,
         kd::ExtractFeatures(setup.network, *bank_loader, kind, device));

@@ -1,46 +1,10 @@
 #include "kd/base/precision.h"
 
 #include <ATen/autocast_mode.h>
-#include <torch/version.h>
+
+#include "kd/compat/autocast.h"
 
 namespace kd {
-namespace {
-
-// libtorch 2.4 replaced the per-device autocast calls (is_cpu_enabled,
-// set_autocast_cpu_dtype, ...) by calls taking the device type; this is the
-// only place that knows.
-#if TORCH_VERSION_MAJOR > 2 || \
-    (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-bool AutocastEnabled(bool cuda) {
-  return at::autocast::is_autocast_enabled(cuda ? at::kCUDA : at::kCPU);
-}
-void SetAutocastEnabled(bool cuda, bool on) {
-  at::autocast::set_autocast_enabled(cuda ? at::kCUDA : at::kCPU, on);
-}
-at::ScalarType AutocastDtype(bool cuda) {
-  return at::autocast::get_autocast_dtype(cuda ? at::kCUDA : at::kCPU);
-}
-void SetAutocastDtype(bool cuda, at::ScalarType dtype) {
-  at::autocast::set_autocast_dtype(cuda ? at::kCUDA : at::kCPU, dtype);
-}
-#else
-bool AutocastEnabled(bool cuda) {
-  return cuda ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
-}
-void SetAutocastEnabled(bool cuda, bool on) {
-  cuda ? at::autocast::set_enabled(on) : at::autocast::set_cpu_enabled(on);
-}
-at::ScalarType AutocastDtype(bool cuda) {
-  return cuda ? at::autocast::get_autocast_gpu_dtype()
-              : at::autocast::get_autocast_cpu_dtype();
-}
-void SetAutocastDtype(bool cuda, at::ScalarType dtype) {
-  cuda ? at::autocast::set_autocast_gpu_dtype(dtype)
-       : at::autocast::set_autocast_cpu_dtype(dtype);
-}
-#endif
-
-}  // namespace
 
 AutocastScope::AutocastScope(Precision precision, const torch::Device& device)
     : active_(precision != Precision::kFp32), cuda_(device.is_cuda()) {
@@ -48,7 +12,8 @@ AutocastScope::AutocastScope(Precision precision, const torch::Device& device)
   was_enabled_ = AutocastEnabled(cuda_);
   previous_dtype_ = AutocastDtype(cuda_);
   SetAutocastEnabled(cuda_, true);
-  SetAutocastDtype(cuda_, torch::kBFloat16);
+  SetAutocastDtype(
+      cuda_, precision == Precision::kFp16 ? torch::kHalf : torch::kBFloat16);
   at::autocast::increment_nesting();
 }
 

@@ -1,7 +1,7 @@
 // How forward passes compute: the numeric precision (--precision) and the
-// memory layout of image tensors (--channels_last). All autocast calls of the
-// project are made here, so the one place where libtorch 1.13 and 2.x differ
-// is precision.cc.
+// memory layout of image tensors (--channels_last). All autocast scopes of
+// the project are made here (the libtorch 1.13 / 2.x difference in the calls
+// is in kd/compat/autocast.h).
 //
 //   {
 //     AutocastScope autocast(Precision::kBf16, device);
@@ -22,8 +22,9 @@
 
 namespace kd {
 
-// Autocast of forward passes on `device`'s type to `precision` while in
-// scope; nothing for kFp32. Restores the previous autocast state at exit and
+// Autocast of forward passes on `device`'s type to `precision` (bf16 or
+// fp16; fp16 only on CUDA, see CheckPrecisionOnDevice) while in scope;
+// nothing for kFp32. Restores the previous autocast state at exit and
 // drops autocast's cache of cast weights when the outermost scope ends (so
 // an optimiser step is seen by the next forward). Run backward outside.
 class AutocastScope {

@@ -137,7 +137,8 @@ class ThreadedDataLoader : public DataLoader {
     const int64_t end =
         std::min<int64_t>(begin + options_.batch_size, indices_.size());
     const int64_t count = end - begin;
-    const auto long_options = at::TensorOptions().dtype(at::kLong);
+    const auto long_options =
+        at::TensorOptions().dtype(at::kLong).pinned_memory(options_.pin_memory);
     Batch batch;
     batch.images = ImagesTensor(count, student_shape_);
     if (options_.teacher_view) {
@@ -183,7 +184,10 @@ class ThreadedDataLoader : public DataLoader {
   at::Tensor ImagesTensor(int64_t count, const ViewShape& shape) const {
     const std::vector<int64_t> sizes = {count, shape.channels, shape.side,
                                         shape.side};
-    const bool full = count == options_.batch_size;
+    // Pinned buffers are never pooled: the non-blocking copy of one may
+    // still be running when the consumer drops the batch, and libtorch's
+    // pinned-memory allocator keeps a freed block until its copies finish.
+    const bool full = count == options_.batch_size && !options_.pin_memory;
     if (full) {
       std::lock_guard<std::mutex> lock(pool_mutex_);
       for (const at::Tensor& pooled : pool_) {
@@ -193,7 +197,10 @@ class ThreadedDataLoader : public DataLoader {
         }
       }
     }
-    at::Tensor fresh = at::empty(sizes, at::TensorOptions().dtype(at::kFloat));
+    at::Tensor fresh =
+        at::empty(sizes, at::TensorOptions()
+                             .dtype(at::kFloat)
+                             .pinned_memory(options_.pin_memory));
     if (full) {
       std::lock_guard<std::mutex> lock(pool_mutex_);
       // Enough for every batch in flight (prefetched, being built, held by

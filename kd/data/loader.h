@@ -45,6 +45,9 @@ struct LoaderOptions {
   // the order that exist, so the ranks' shards differ by at most one example
   // and together hold every example exactly once (sharded evaluation).
   bool pad_shards = true;
+  // Batches in pinned (page-locked) host memory, for non-blocking copies to
+  // a CUDA device. Needs a libtorch with CUDA.
+  bool pin_memory = false;
   ViewTransform student_view;
   std::optional<ViewTransform> teacher_view;
 };

@@ -6,7 +6,6 @@
 #include <chrono>
 #include <thread>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include "absl/strings/match.h"
@@ -115,7 +114,7 @@ absl::StatusOr<std::unique_ptr<DistGroup>> DistGroup::Connect(
   const std::string where =
       absl::StrCat(options.master_addr, ":", options.master_port);
   const std::string me = absl::StrCat("rank ", options.rank);
-  if (options.backend == "nccl") {
+  if (options.backend == "nccl" && !HaveNccl()) {
     return absl::UnimplementedError(absl::StrCat(
         me,
         ": --dist_backend=nccl needs a libtorch built with CUDA and NCCL; "
@@ -158,16 +157,32 @@ absl::StatusOr<std::unique_ptr<DistGroup>> DistGroup::Connect(
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    auto gloo_options = c10d::ProcessGroupGloo::Options::create(
-        std::chrono::duration_cast<std::chrono::milliseconds>(
-            Timeout(options)));
-    gloo_options->devices.push_back(GlooDevice(options));
-    group->gradients_ = c10::make_intrusive<c10d::ProcessGroupGloo>(
-        c10::make_intrusive<c10d::PrefixStore>("kd/gradients", group->store_),
-        options.rank, options.world_size, gloo_options);
-    group->activations_ = c10::make_intrusive<c10d::ProcessGroupGloo>(
-        c10::make_intrusive<c10d::PrefixStore>("kd/activations", group->store_),
-        options.rank, options.world_size, gloo_options);
+    const auto timeout =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Timeout(options));
+    const auto prefixed = [&](const char* name) {
+      return c10::make_intrusive<c10d::PrefixStore>(name, group->store_);
+    };
+    if (options.backend == "nccl") {
+      // One GPU per process: cuda:LOCAL_RANK. Tensors of host-side
+      // collectives (settings, statistics) go through it.
+      group->collective_device_ = torch::Device(
+          torch::kCUDA, static_cast<c10::DeviceIndex>(options.local_rank));
+      for (auto* target : {&group->gradients_, &group->activations_}) {
+        absl::StatusOr<c10::intrusive_ptr<CollectiveGroup>> nccl = NewNcclGroup(
+            prefixed(target == &group->gradients_ ? "kd/gradients"
+                                                  : "kd/activations"),
+            options.rank, options.world_size, timeout);
+        if (!nccl.ok()) return nccl.status();
+        *target = *std::move(nccl);
+      }
+    } else {
+      group->gradients_ =
+          NewGlooGroup(prefixed("kd/gradients"), options.rank,
+                       options.world_size, timeout, GlooDevice(options));
+      group->activations_ =
+          NewGlooGroup(prefixed("kd/activations"), options.rank,
+                       options.world_size, timeout, GlooDevice(options));
+    }
   } catch (const std::exception& e) {
     return group->Failure("joining the run at " + where, e);
   }
@@ -193,8 +208,10 @@ absl::Status DistGroup::OnFlatBuffers(
   try {
     FlatBuffers buffers(tensors);
     for (torch::Tensor& flat : buffers.flats) {
-      std::vector<at::Tensor> one{flat};
+      // NCCL: host tensors travel through this rank's GPU.
+      std::vector<at::Tensor> one{flat.to(collective_device_)};
       collective(one);
+      if (!one[0].is_same(flat)) flat.copy_(one[0]);
     }
     buffers.CopyBack();
   } catch (const std::exception& e) {
@@ -279,7 +296,8 @@ absl::Status DistGroup::CheckSameTensors(
     prints.push_back(torch::stack({d.sum(), d.square().sum()}));
   }
   const torch::Tensor mine = torch::stack(prints);
-  std::vector<at::Tensor> highest{mine.clone()}, lowest{mine.clone()};
+  std::vector<at::Tensor> highest{mine.to(collective_device_, false, true)},
+      lowest{mine.to(collective_device_, false, true)};
   try {
     c10d::AllreduceOptions max_options, min_options;
     max_options.reduceOp = c10d::ReduceOp::MAX;
@@ -289,7 +307,7 @@ absl::Status DistGroup::CheckSameTensors(
   } catch (const std::exception& e) {
     return Failure("comparing " + what + " across ranks", e);
   }
-  const torch::Tensor differs = highest[0].ne(lowest[0]).any(1);
+  const torch::Tensor differs = highest[0].ne(lowest[0]).any(1).to(torch::kCPU);
   for (size_t i = 0; i < tensors.size(); ++i) {
     if (differs[static_cast<int64_t>(i)].item<bool>()) {
       return absl::FailedPreconditionError(absl::StrCat(

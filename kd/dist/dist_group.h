@@ -23,13 +23,13 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
 #include <torch/csrc/distributed/c10d/Store.hpp>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "kd/compat/c10d.h"
 #include "kd/dist/dist_options.h"
 
 namespace kd {
@@ -49,11 +49,11 @@ class DistGroup {
   const DistOptions& options() const { return options_; }
 
   // The process group of the gradient buckets (GradientBuckets).
-  const c10::intrusive_ptr<c10d::ProcessGroup>& gradients() const {
+  const c10::intrusive_ptr<CollectiveGroup>& gradients() const {
     return gradients_;
   }
   // The process group of the collectives inside forward/backward passes.
-  const c10::intrusive_ptr<c10d::ProcessGroup>& activations() const {
+  const c10::intrusive_ptr<CollectiveGroup>& activations() const {
     return activations_;
   }
 
@@ -99,7 +99,10 @@ class DistGroup {
 
   DistOptions options_;
   c10::intrusive_ptr<c10d::Store> store_;
-  c10::intrusive_ptr<c10d::ProcessGroup> gradients_, activations_;
+  c10::intrusive_ptr<CollectiveGroup> gradients_, activations_;
+  // Where the tensors of collectives must be: the CPU for Gloo, this
+  // rank's GPU for NCCL.
+  torch::Device collective_device_{torch::kCPU};
 };
 
 }  // namespace kd

@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "kd/base/device.h"
 #include "kd/status_macros.h"
 
 namespace kd {
@@ -21,7 +22,7 @@ absl::StatusOr<ExtractedFeatures> ExtractFeatures(Network& network,
   while (true) {
     KD_ASSIGN_OR_RETURN(std::optional<Batch> batch, loader.Next());
     if (!batch.has_value()) break;
-    Network::Output out = network.Forward(batch->images.to(device));
+    Network::Output out = network.Forward(ToDevice(batch->images, device));
     features.push_back((kind == FeatureKind::kPooled ? out.backbone.pooled
                                                      : out.head.embedding)
                            .to(torch::kCPU)

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "backbones/layers.h"
+#include "kd/base/device.h"
 #include "kd/base/torch_errors.h"
 #include "kd/status_macros.h"
 
@@ -101,12 +102,12 @@ absl::StatusOr<BackboneOutput> BackboneTeacher::Forward(
     BackboneOutput out;
     if (trainable_) {
       AutocastScope autocast(precision_, device_);
-      out = backbone_->Forward(inputs.images);
+      out = backbone_->Forward(ToDevice(inputs.images, device_));
     } else {
       backbone_->eval();  // in case a caller switched the whole model to train
       c10::InferenceMode inference;
       AutocastScope autocast(precision_, device_);
-      out = backbone_->Forward(inputs.images);
+      out = backbone_->Forward(ToDevice(inputs.images, device_));
     }
     if (!inputs.stage_maps) {
       out.stage_features.clear();

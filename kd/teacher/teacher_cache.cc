@@ -18,6 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "kd/base/device.h"
 #include "kd/base/files.h"
 #include "kd/status_macros.h"
 
@@ -154,7 +155,9 @@ absl::StatusOr<TeacherCacheInfo> BuildTeacherCache(
         break;
       }
       const torch::Tensor rows =
-          out->pooled.to(info.half_precision ? torch::kHalf : torch::kFloat)
+          out->pooled
+              .to(torch::kCPU,
+                  info.half_precision ? torch::kHalf : torch::kFloat)
               .contiguous();
       const int64_t* index = inputs.indices.data_ptr<int64_t>();
       for (int64_t i = 0; i < b && status.ok(); ++i) {
@@ -334,7 +337,8 @@ absl::StatusOr<BackboneOutput> CachedTeacher::Forward(
         "teacher cache ", path_,
         ": needs the batch's data-set indices as a 1-D integer tensor"));
   }
-  const torch::Tensor index = indices.to(torch::kLong).contiguous();
+  const torch::Tensor index =
+      indices.to(torch::kCPU, torch::kLong).contiguous();
   const int64_t b = index.numel();
   const int64_t* idx = index.data_ptr<int64_t>();
   torch::Tensor views = torch::empty({b}, torch::kLong);
@@ -349,7 +353,11 @@ absl::StatusOr<BackboneOutput> CachedTeacher::Forward(
   }
   ++step_;
   BackboneOutput out;
-  out.pooled = features_.index({index, views}).to(torch::kFloat);
+  // Gathered on the host, then copied to the run's device (from pinned
+  // memory on CUDA, without blocking) and widened there.
+  out.pooled =
+      ToDevice(PinnedFor(features_.index({index, views}), device_), device_)
+          .to(torch::kFloat);
   return out;
 }
 

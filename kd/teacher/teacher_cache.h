@@ -93,6 +93,9 @@ class CachedTeacher : public Teacher {
   bool covers_every_split() const override { return false; }
   // The view draws of an epoch start at its first global step.
   void StartEpoch(int64_t first_step) override { step_ = first_step; }
+  // The cache stays in host memory; Forward copies each batch's features to
+  // `device`.
+  void To(const torch::Device& device) override { device_ = device; }
 
   const TeacherCacheInfo& info() const { return info_; }
   // The view the next Forward uses for data-set index `index`.
@@ -110,6 +113,7 @@ class CachedTeacher : public Teacher {
   TeacherCacheInfo info_;
   uint64_t seed_ = 0;
   int64_t step_ = 0;
+  torch::Device device_{torch::kCPU};
   void* mapping_ = nullptr;
   size_t mapping_bytes_ = 0;
   torch::Tensor features_;  // [N, M, D] view of the mapping

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "kd/base/device.h"
 #include "kd/base/tensor_text.h"
 #include "kd/base/torch_errors.h"
 #include "kd/status_macros.h"
@@ -81,7 +82,7 @@ absl::StatusOr<torch::Tensor> TorchScriptTeacher::Run(
   try {
     c10::InferenceMode inference;
     AutocastScope autocast(precision_, device_);
-    output = module_->forward({images});
+    output = module_->forward({ToDevice(images, device_)});
   } catch (const std::exception& e) {
     std::string what = ExceptionMessage(e);
     return absl::InvalidArgumentError(

@@ -5,6 +5,7 @@
 
 #include <limits>
 
+#include "kd/base/device.h"
 #include "kd/status_macros.h"
 
 namespace kd {
@@ -28,9 +29,9 @@ absl::StatusOr<EvalResult> EvaluateClassifier(Network& network,
   while (true) {
     KD_ASSIGN_OR_RETURN(std::optional<Batch> batch, loader.Next());
     if (!batch) break;
-    const torch::Tensor labels = batch->labels.to(device);
+    const torch::Tensor labels = ToDevice(batch->labels, device);
     const torch::Tensor logits =
-        network.Forward(batch->images.to(device)).head.logits;
+        network.Forward(ToDevice(batch->images, device)).head.logits;
     loss_sum +=
         at::cross_entropy_loss(logits, labels).item<double>() * labels.size(0);
     KD_RETURN_IF_ERROR(meter.Add(logits, labels));

@@ -1,6 +1,5 @@
 #include "kd/train/run_setup.h"
 
-#include <torch/cuda.h>
 #include <torch/utils.h>
 
 #include <algorithm>
@@ -8,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "kd/base/device.h"
 #include "kd/base/files.h"
 #include "kd/data/data_setup.h"
 #include "kd/status_macros.h"
@@ -153,6 +153,7 @@ absl::Status SetUpLoaders(TrainingRun& run, const DistGroup* group) {
   train.drop_last = false;
   train.num_workers = static_cast<int>(c.loader_workers);
   train.seed = c.seed;
+  train.pin_memory = run.device.is_cuda();
   if (group) {  // each rank its shard; evaluation sums the shards' counts
     train.rank = group->rank();
     train.world_size = group->world_size();
@@ -195,6 +196,13 @@ void TrainingRun::SetLr(double lr) {
   }
 }
 
+void TrainingRun::To(const torch::Device& target) {
+  device = target;
+  model.To(target);
+  if (teacher) teacher->To(target);
+  losses->to(target);
+}
+
 absl::StatusOr<std::unique_ptr<TrainingRun>> SetUpRun(
     const RunConfig& config, std::shared_ptr<DistGroup> group) {
   KD_RETURN_IF_ERROR(ValidateRunConfig(config));
@@ -204,14 +212,18 @@ absl::StatusOr<std::unique_ptr<TrainingRun>> SetUpRun(
   KD_ASSIGN_OR_RETURN(LrSchedule schedule,
                       LrSchedule::Create(ScheduleConfig(config)));
   run->schedule = std::make_unique<LrSchedule>(schedule);
-  if (config.device != "cpu") {
-    if (!torch::cuda::is_available()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--device=", config.device,
-          ": this libtorch has no CUDA device available; use --device=cpu"));
-    }
-    run->device = torch::Device(config.device);
+  absl::StatusOr<torch::Device> device = ParseDevice(config.device);
+  if (!device.ok()) return WithPrefix("--device: ", device.status());
+  run->device = *device;
+  if (group && config.device == "cuda") {  // one GPU per local rank
+    absl::StatusOr<torch::Device> mine =
+        ParseDevice(absl::StrCat("cuda:", group->options().local_rank));
+    if (!mine.ok()) return WithPrefix("--device: ", mine.status());
+    run->device = *mine;
   }
+  KD_RETURN_IF_ERROR(WithPrefix(
+      "--precision: ",
+      CheckPrecisionOnDevice(*ParsePrecision(config.precision), run->device)));
   int threads = ThreadCountFromFlag(static_cast<int>(config.threads));
   if (group && config.threads == 0) {  // the cores shared by local ranks
     threads = std::max(1, threads / group->options().local_world_size);
@@ -230,6 +242,9 @@ absl::StatusOr<std::unique_ptr<TrainingRun>> SetUpRun(
   }
   KD_RETURN_IF_ERROR(SetUpLosses(*run));
   SetUpOptimizer(*run);
+  if (*ParsePrecision(config.precision) == Precision::kFp16) {
+    run->loss_scaler = std::make_unique<LossScaler>();
+  }
   KD_RETURN_IF_ERROR(SetUpLoaders(*run, group.get()));
   if (group) KD_RETURN_IF_ERROR(SetUpDataParallel(*run, std::move(group)));
   return run;

@@ -23,6 +23,7 @@
 #include "kd/data/loader.h"
 #include "kd/dist/dist_group.h"
 #include "kd/train/data_parallel.h"
+#include "kd/train/loss_scaler.h"
 #include "kd/train/lr_schedule.h"
 #include "kd/train/run_config.h"
 #include "kd/train/teacher_side.h"
@@ -53,6 +54,8 @@ struct TrainingRun {
   std::shared_ptr<torch::nn::Module> trainable;
   std::unique_ptr<torch::optim::SGD> optimizer;
   std::unique_ptr<LrSchedule> schedule;
+  // fp16 runs only: the dynamic loss scale (null otherwise).
+  std::unique_ptr<LossScaler> loss_scaler;
 
   // Data-parallel runs (several processes); null for one process.
   std::unique_ptr<DataParallel> parallel;
@@ -67,6 +70,11 @@ struct TrainingRun {
   }
   // Sets the optimiser's learning rate (the schedule's value for a step).
   void SetLr(double lr);
+  // Moves the trained network, the teacher side and the losses (with all
+  // their state) to `device`, which the step then copies batches to.
+  // SetUpRun already placed them on config.device; tests move a run to the
+  // checked meta device to find tensors left behind.
+  void To(const torch::Device& target);
 };
 
 // Validates `config`, seeds torch's generator with config.seed, and builds

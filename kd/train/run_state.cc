@@ -26,6 +26,7 @@ TensorMap RunState(const TrainingRun& run, const RunProgress& progress) {
   AddModuleState(*run.losses, "losses.", &state);
   AddSgdState(*run.optimizer, *run.trainable, "opt.", &state);
   if (run.teacher) run.teacher->AddState(&state);
+  if (run.loss_scaler) run.loss_scaler->AddState("scaler.", &state);
   state["meta.epoch"] = ScalarI64(progress.epochs_done);
   state["meta.best_top1"] = ScalarF64(progress.best_top1);
   state["meta.best_epoch"] = ScalarI64(progress.best_epoch);
@@ -36,6 +37,11 @@ TensorMap RunState(const TrainingRun& run, const RunProgress& progress) {
     auto gen = at::detail::getDefaultCPUGenerator();
     std::lock_guard<std::mutex> lock(gen.mutex());
     state["meta.rng_cpu"] = gen.get_state();
+  }
+  if (run.device.is_cuda()) {  // CRD draws its negatives there
+    at::Generator gen = at::globalContext().defaultGenerator(run.device);
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    state["meta.rng_cuda"] = gen.get_state();
   }
   return state;
 }
@@ -65,6 +71,9 @@ absl::StatusOr<RunProgress> RestoreRunState(const std::string& path,
   KD_RETURN_IF_ERROR(
       LoadSgdState(state, "opt.", path, *run->trainable, run->optimizer.get()));
   if (run->teacher) KD_RETURN_IF_ERROR(run->teacher->LoadState(state, path));
+  if (run->loss_scaler) {
+    KD_RETURN_IF_ERROR(run->loss_scaler->LoadState(state, "scaler.", path));
+  }
   RunProgress progress;
   progress.epochs_done = state.at("meta.epoch").item<int64_t>();
   progress.best_top1 = state.at("meta.best_top1").item<double>();
@@ -74,6 +83,13 @@ absl::StatusOr<RunProgress> RestoreRunState(const std::string& path,
     auto gen = at::detail::getDefaultCPUGenerator();
     std::lock_guard<std::mutex> lock(gen.mutex());
     gen.set_state(state.at("meta.rng_cpu"));
+  }
+  // A run resumed on another device type continues with that device's own
+  // generator state.
+  if (run->device.is_cuda() && state.count("meta.rng_cuda")) {
+    at::Generator gen = at::globalContext().defaultGenerator(run->device);
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(state.at("meta.rng_cuda"));
   }
   return progress;
 }

@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "glog/logging.h"
+#include "kd/base/device.h"
 #include "kd/status_macros.h"
 #include "kd/teacher/teacher_setup.h"
 #include "kd/train/sgd_state.h"
@@ -84,16 +85,23 @@ absl::StatusOr<std::unique_ptr<TeacherSide>> TeacherSide::Create(
   return side;
 }
 
+void TeacherSide::To(const torch::Device& device) {
+  teacher_->To(device);
+  head_->to(device);
+  device_ = device;
+}
+
 torch::Tensor TeacherSide::TeacherImages(const Batch& batch) const {
-  return (batch.teacher_images.defined() ? batch.teacher_images : batch.images)
-      .to(device_);
+  return ToDevice(
+      batch.teacher_images.defined() ? batch.teacher_images : batch.images,
+      device_);
 }
 
 absl::StatusOr<TeacherSide::Output> TeacherSide::Forward(
     const Batch& batch, const torch::Tensor& labels, bool stage_maps) {
   TeacherInputs inputs;
   inputs.images = TeacherImages(batch);
-  inputs.indices = batch.indices.to(device_);
+  inputs.indices = ToDevice(batch.indices, device_);
   inputs.stage_maps = stage_maps;
   Output out;
   KD_ASSIGN_OR_RETURN(out.features, teacher_->Forward(inputs));
@@ -169,9 +177,9 @@ absl::Status TeacherSide::TrainHeadFirst(DataLoader& train_loader) {
       if (!batch) break;
       TeacherInputs inputs;
       inputs.images = TeacherImages(*batch);
-      inputs.indices = batch->indices.to(device_);
+      inputs.indices = ToDevice(batch->indices, device_);
       KD_ASSIGN_OR_RETURN(BackboneOutput out, teacher_->Forward(inputs));
-      const torch::Tensor labels = batch->labels.to(device_);
+      const torch::Tensor labels = ToDevice(batch->labels, device_);
       const torch::Tensor loss = at::cross_entropy_loss(
           head_->Forward(out.pooled.detach()).logits, labels);
       if (!std::isfinite(loss.item<double>())) {
@@ -211,12 +219,14 @@ absl::StatusOr<double> TeacherSide::EvaluateHead(DataLoader& loader) {
     if (!batch) break;
     TeacherInputs inputs;
     inputs.images = TeacherImages(*batch);
-    inputs.indices = batch->indices.to(device_);
+    inputs.indices = ToDevice(batch->indices, device_);
     inputs.stage_maps = false;
     KD_ASSIGN_OR_RETURN(BackboneOutput out, teacher_->Forward(inputs));
     const torch::Tensor logits = head_->Forward(out.pooled).logits;
-    correct +=
-        logits.argmax(1).eq(batch->labels.to(device_)).sum().item<int64_t>();
+    correct += logits.argmax(1)
+                   .eq(ToDevice(batch->labels, device_))
+                   .sum()
+                   .item<int64_t>();
     count += batch->labels.size(0);
   }
   if (group_) {

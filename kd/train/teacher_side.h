@@ -70,6 +70,9 @@ class TeacherSide {
   // naming the term 'teacher_head/ce'.
   absl::Status StepHead(const torch::Tensor& head_ce);
 
+  // Moves the teacher and its head (and later batches) to `device`.
+  void To(const torch::Device& device);
+
   // Before each training epoch (head in train mode when it trains; the
   // teacher's per-step draws positioned at `first_step`).
   void StartEpoch(int64_t first_step);

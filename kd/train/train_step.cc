@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "kd/base/device.h"
 #include "kd/base/torch_errors.h"
 #include "kd/status_macros.h"
 #include "kd/train/data_parallel.h"
@@ -10,17 +11,25 @@
 namespace kd {
 namespace {
 
+std::vector<torch::Tensor> OptimizedParameters(const TrainingRun& run) {
+  std::vector<torch::Tensor> params;
+  for (const auto& group : run.optimizer->param_groups()) {
+    params.insert(params.end(), group.params().begin(), group.params().end());
+  }
+  return params;
+}
+
 absl::StatusOr<StepResult> TrainStepOnce(TrainingRun& run, const Batch& batch,
                                          int64_t epoch) {
   const LossInputSet& reads = run.loss_reads;
-  const torch::Tensor images = batch.images.to(run.device);
-  const torch::Tensor labels = batch.labels.to(run.device);
+  const torch::Tensor images = ToDevice(batch.images, run.device);
+  const torch::Tensor labels = ToDevice(batch.labels, run.device);
   Network::Output out = run.model.Forward(images);
   LossInputs inputs;
   inputs.student_embed = out.head.embedding;
   inputs.student_logits = out.head.logits;
   inputs.labels = labels;
-  inputs.indices = batch.indices.to(run.device);
+  inputs.indices = ToDevice(batch.indices, run.device);
   inputs.epoch = epoch;
   if (reads.contains_any({LossInput::kStudentPooled,
                           LossInput::kStudentStageMaps,
@@ -62,9 +71,14 @@ absl::StatusOr<StepResult> TrainStepOnce(TrainingRun& run, const Batch& batch,
   }
   run.optimizer->zero_grad();
   if (run.parallel) run.parallel->gradients->StartStep();
-  value.total.backward();
+  (run.loss_scaler ? run.loss_scaler->Scale(value.total) : value.total)
+      .backward();
   if (run.parallel) KD_RETURN_IF_ERROR(run.parallel->gradients->Finish());
-  run.optimizer->step();
+  // fp16: a step whose (averaged) gradients overflowed is skipped.
+  const bool take_step =
+      !run.loss_scaler || run.loss_scaler->Unscale(OptimizedParameters(run));
+  if (take_step) run.optimizer->step();
+  if (run.loss_scaler) run.loss_scaler->Update();
   if (teacher.head_ce.defined()) {
     KD_RETURN_IF_ERROR(run.teacher->StepHead(teacher.head_ce));
     result.teacher_head_ce = teacher.head_ce.item<double>();

@@ -27,7 +27,7 @@ TEST(PrecisionTest, NamesRoundTripAndUnknownOnesListTheValid) {
   const absl::Status bad = ParsePrecision("fp8").status();
   EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(bad.message()),
-              HasSubstr("unknown precision 'fp8'; valid: fp32, bf16"));
+              HasSubstr("unknown precision 'fp8'; valid: fp32, bf16, fp16"));
 }
 
 TEST(AutocastScopeTest, Bf16RoundsMatmulsInsideOnlyAndFp32DoesNothing) {

@@ -16,6 +16,7 @@
 #include "kd/options.h"
 #include "losses/loss.h"
 #include "losses/loss_set.h"
+#include "tests/testing/checked_meta_device.h"
 
 namespace kd {
 namespace {
@@ -278,6 +279,57 @@ TEST(LossContractTest, EveryLossComputesInFp32FromBf16Inputs) {
     const double exact = value_of(same, false);
     EXPECT_NEAR(from_bf16, from_rounded, 1e-6 * std::max(1.0, std::abs(exact)));
     EXPECT_NEAR(from_rounded, exact, 2e-2 * std::max(1.0, std::abs(exact)));
+  }
+}
+
+// Every loss keeps all its state (parameters, buffers, CRD's banks and
+// sampling tables) on the device it is moved to, and creates what it makes
+// per step there: on the checked meta device, any CPU tensor mixed in is an
+// error, as it would be on CUDA. Forward and backward run; the value and the
+// gradients stay on the device.
+TEST(LossContractTest, EveryLossRunsOnTheDeviceItIsMovedTo) {
+  const BackboneOutput student = Output({3, 4, 8}, 10);
+  const BackboneOutput teacher = Output({3, 6, 12}, 12);
+  const auto to_meta = [](const at::Tensor& t) {
+    return t.defined() ? t.to(at::kMeta) : t;
+  };
+  testing::CheckedMetaDevice meta;
+  for (const std::string& text : Specs()) {
+    SCOPED_TRACE(text);
+    absl::StatusOr<std::shared_ptr<LossSet>> losses =
+        LossSet::Create({text}, Context());
+    ASSERT_TRUE(losses.ok()) << losses.status();
+    (*losses)->to(at::kMeta);
+    for (const at::Tensor& p : (*losses)->parameters()) {
+      EXPECT_TRUE(p.is_meta());
+    }
+    for (const at::Tensor& b : (*losses)->buffers()) EXPECT_TRUE(b.is_meta());
+    Batch batch((*losses)->reads(), student, teacher);
+    BackboneOutput s, t;
+    LossInputs in = Converted(batch.in, &s, &t, to_meta);
+    in.labels = to_meta(in.labels);
+    in.indices = to_meta(in.indices);
+    if (in.student_logits.defined()) in.student_logits.requires_grad_();
+    if (in.student_embed.defined()) in.student_embed.requires_grad_();
+    absl::StatusOr<LossSetValue> value;
+    try {
+      value = (*losses)->Compute(in);
+      if (value.ok() && value->total.requires_grad()) value->total.backward();
+    } catch (const c10::Error& e) {
+      ADD_FAILURE() << e.what_without_backtrace();
+      continue;
+    }
+    ASSERT_TRUE(value.ok()) << value.status();
+    EXPECT_TRUE(value->total.is_meta());
+    for (const auto& [name, term] : value->terms) {
+      EXPECT_TRUE(term.is_meta()) << name;
+    }
+    for (const at::Tensor& p : (*losses)->parameters()) {
+      if (p.grad().defined()) EXPECT_TRUE(p.grad().is_meta());
+    }
+    if (in.student_logits.defined() && in.student_logits.grad().defined()) {
+      EXPECT_TRUE(in.student_logits.grad().is_meta());
+    }
   }
 }
 

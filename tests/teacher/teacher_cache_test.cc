@@ -19,6 +19,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kd/teacher/teacher_factory.h"
+#include "tests/testing/checked_meta_device.h"
 #include "tests/testing/paths.h"
 
 namespace kd {
@@ -219,6 +220,25 @@ TEST(TeacherCacheTest, ForwardSamplesSeededViewsPerIndexAndStep) {
   EXPECT_EQ(out_of_range.code(), absl::StatusCode::kOutOfRange);
   EXPECT_EQ((*a)->Forward({torch::Tensor(), torch::Tensor()}).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// The cache stays in host memory and hands each batch's features to the
+// device it was moved to (indices from the device are read back on the
+// host; these stay on the CPU because meta tensors hold no values).
+TEST(TeacherCacheTest, ForwardAnswersOnTheDeviceItIsMovedTo) {
+  MeanTeacher teacher;
+  FakeLoader loader(10, 4);
+  const std::string path = TestTempPath("device.cache");
+  ASSERT_TRUE(BuildTeacherCache(teacher, loader, 2, BuildOptions(), path).ok());
+  auto cache = CachedTeacher::Open(path, Expectation(), 3);
+  ASSERT_TRUE(cache.ok()) << cache.status();
+  testing::CheckedMetaDevice meta;
+  (*cache)->To(torch::kMeta);
+  auto out = (*cache)->Forward({torch::Tensor(), torch::arange(4)});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_TRUE(out->pooled.is_meta());
+  EXPECT_EQ(out->pooled.sizes(), torch::IntArrayRef({4, 3}));
+  EXPECT_EQ(out->pooled.scalar_type(), torch::kFloat);
 }
 
 TEST(TeacherCacheTest, OneViewAlwaysAnswersViewZero) {

@@ -16,6 +16,7 @@
 #include "kd/teacher/teacher_factory.h"
 #include "kd/teacher/torchscript_teacher.h"
 #include "tests/backbones/zoo_test_util.h"
+#include "tests/testing/checked_meta_device.h"
 #include "tests/testing/paths.h"
 
 namespace kd {
@@ -226,6 +227,57 @@ TEST(TorchScriptTeacherTest, NotTorchScriptFilesAreClearErrors) {
                 .status()
                 .code(),
             absl::StatusCode::kNotFound);
+}
+
+// Every kind of teacher computes on the device it is moved to (frozen and
+// folded, trainable, TorchScript), given images there; on the checked meta
+// device a tensor left on the CPU is an error, as on CUDA.
+TEST(TeacherDeviceTest, EveryTeacherKindRunsOnTheDeviceItIsMovedTo) {
+  BackboneConfig config;
+  config.num_classes = 10;
+  const std::string checkpoint = WriteResnet8Checkpoint();
+  std::vector<std::pair<std::string, std::unique_ptr<Teacher>>> teachers;
+  auto frozen = BackboneTeacher::Create("resnet8", config, checkpoint, false);
+  ASSERT_TRUE(frozen.ok()) << frozen.status();
+  teachers.emplace_back("frozen resnet8", *std::move(frozen));
+  auto trainable = BackboneTeacher::Create("resnet8", config, "", true);
+  ASSERT_TRUE(trainable.ok()) << trainable.status();
+  teachers.emplace_back("trainable resnet8", *std::move(trainable));
+  auto scripted =
+      TorchScriptTeacher::Load(TestDataPath("tiny_teacher.pt"), Input32());
+  ASSERT_TRUE(scripted.ok()) << scripted.status();
+  teachers.emplace_back("torchscript", *std::move(scripted));
+
+  testing::CheckedMetaDevice meta;
+  const torch::Device device(torch::kMeta);
+  for (auto& [name, teacher] : teachers) {
+    SCOPED_TRACE(name);
+    teacher->To(device);
+    if (teacher->backbone()) {
+      for (const torch::Tensor& p : teacher->backbone()->parameters()) {
+        EXPECT_TRUE(p.is_meta());
+      }
+      for (const torch::Tensor& b : teacher->backbone()->buffers()) {
+        EXPECT_TRUE(b.is_meta());
+      }
+    }
+    TeacherInputs inputs{torch::randn({2, 3, 32, 32}, device),
+                         torch::arange(2, torch::TensorOptions(device))};
+    absl::StatusOr<BackboneOutput> out;
+    try {
+      out = teacher->Forward(inputs);
+      if (out.ok() && out->logits.defined() && out->logits.requires_grad()) {
+        out->logits.sum().backward();
+      }
+    } catch (const c10::Error& e) {
+      ADD_FAILURE() << e.what_without_backtrace();
+      continue;
+    }
+    ASSERT_TRUE(out.ok()) << out.status();
+    EXPECT_TRUE(out->pooled.is_meta());
+    EXPECT_EQ(out->pooled.size(0), 2);
+    for (const torch::Tensor& t : out->stage_features) EXPECT_TRUE(t.is_meta());
+  }
 }
 
 // CreateTeacher of a --teacher text, with the run's side as tools/train

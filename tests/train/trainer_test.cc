@@ -5,6 +5,7 @@
 
 #include <ATen/ATen.h>
 #include <sys/stat.h>
+#include <torch/cuda.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -276,7 +277,17 @@ TEST(TrainerTest, Bf16ChannelsLastRunResumesAndDiffersFromFp32) {
 
   RunConfig bad = student("bf16_bad", "fp8");
   EXPECT_THAT(std::string(Trainer::Create(bad).status().message()),
-              HasSubstr("--precision: expected fp32 or bf16, got 'fp8'"));
+              HasSubstr("--precision: expected fp32, bf16 or fp16, got 'fp8'"));
+  RunConfig fp16 = student("fp16_on_cpu", "fp16");
+  EXPECT_THAT(std::string(Trainer::Create(fp16).status().message()),
+              HasSubstr("--precision: precision fp16 needs a CUDA device "
+                        "(found cpu)"));
+  RunConfig gpu = student("no_gpu", "fp32");
+  gpu.device = "cuda:0";
+  if (!torch::cuda::is_available()) {
+    EXPECT_THAT(std::string(Trainer::Create(gpu).status().message()),
+                HasSubstr("--device: cuda:0: no CUDA device is available"));
+  }
 }
 
 // The main job compares a plain student (--mode=teacher, CE only) with a
