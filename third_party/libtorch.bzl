@@ -210,7 +210,7 @@ def _libtorch_impl(rctx):
     for name in libs:
         build += [
             "cc_import(",
-            '    name = "%s",' % name[len("lib"):-len(".so")],
+            '    name = "%s_so",' % name[len("lib"):-len(".so")],
             '    shared_library = "lib/%s",' % name,
             ")",
             "",
@@ -225,7 +225,7 @@ def _libtorch_impl(rctx):
         "    defines = %r," % defines,
         "    includes = %r," % includes,
         "    linkopts = %r," % linkopts,
-        "    deps = %r," % ([":" + n[len("lib"):-len(".so")] for n in libs] + ["@sys//:glog"]),
+        "    deps = %r," % ([":" + n[len("lib"):-len(".so")] + "_so" for n in libs] + ["@sys//:glog"]),
         ")",
         "",
     ]
