@@ -22,7 +22,7 @@ Which libtorch is chosen by the repository environment variable KD_LIBTORCH
   no CUDA kernel registers) and KD_WITH_CUDA=1 is defined.
 
     bazel build --repo_env=KD_LIBTORCH=/opt/libtorch //tools:train
-    KD_LIBTORCH=/opt/libtorch bazel build --config=libtorch //tools:train
+    (or build:libtorch --repo_env=... in user.bazelrc, then --config=libtorch)
 
 `@libtorch//:defs.bzl` holds TORCH_VERSION and WITH_CUDA for BUILD files
 that need to know (e.g. to tag CUDA-only tests).
