@@ -11,8 +11,10 @@ outside this repository"):
 Nothing here downloads anything: every repository is a local directory.
 """
 
+load("//third_party:libtorch.bzl", "libtorch_repository")
+
 def kd_repositories(kd_path = "."):
-    """Declares @rules_cc, @rules_java, @remote_coverage_tools and @sys.
+    """Declares @rules_cc, @rules_java, @remote_coverage_tools, @sys and @libtorch.
 
     Args:
       kd_path: this repository's directory, absolute or relative to the
@@ -49,11 +51,17 @@ def kd_repositories(kd_path = "."):
     # System libraries from Debian packages (libtorch, Abseil, gflags, glog,
     # GoogleTest, ...; scripts/setup.sh installs them). One repository rooted
     # at /usr; its BUILD file (third_party/sys.BUILD) maps the libraries in
-    # /usr/lib/x86_64-linux-gnu and the one extra libtorch include dir. Headers directly in /usr/include need no
-    # declaration: that directory is one of the toolchain's builtin include
-    # directories.
+    # /usr/lib/x86_64-linux-gnu and the one extra libtorch include dir.
+    # Headers directly in /usr/include need no declaration: that directory is
+    # one of the toolchain's builtin include directories.
     native.new_local_repository(
         name = "sys",
         path = "/usr",
         build_file = str(Label("//third_party:sys.BUILD")),
     )
+
+    # The libtorch every target links, @libtorch//:torch: Debian's (an alias
+    # of @sys//:torch) unless --repo_env=KD_LIBTORCH=<dir> names an unpacked
+    # libtorch zip or pip torch/ directory (third_party/libtorch.bzl,
+    # docs/gpu.md).
+    libtorch_repository(name = "libtorch")

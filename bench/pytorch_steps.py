@@ -6,6 +6,7 @@ inference_mode).
 
   pytorch_steps.py --work ega|student|teacher|eval [--bf16] [--batch_size 64]
   pytorch_steps.py --work epoch --images 2048 [--bf16]   # EGA epoch, DataLoader
+  ... --device cuda    # on a GPU (bf16 autocast there too; times synchronised)
 
 Prints one JSON line with images_per_s (and, for an epoch, the peak resident
 memory of this process).
@@ -59,7 +60,8 @@ def ega_loss(es, et, node=0.8, edge=0.24):
     b = es.shape[0]
     c = pearson(torch.cat([et.detach(), es], 0))
     et_, es_, n = c[:b, :b], c[b:, b:], c[:b, b:]
-    return node * (n - torch.eye(b)).norm() + edge * (et_ - es_).norm()
+    eye = torch.eye(b, device=es.device)
+    return node * (n - eye).norm() + edge * (et_ - es_).norm()
 
 
 class FashionMnist(torch.utils.data.Dataset):
@@ -103,13 +105,19 @@ def main():
     p.add_argument('--threads', type=int, default=0)
     p.add_argument('--images', type=int, default=2048)
     p.add_argument('--data_dir', default='/usr/share/datasets/fashion-mnist')
+    p.add_argument('--device', default='cpu')
     a = p.parse_args()
+    dev = torch.device(a.device)
+
+    def sync():
+        if dev.type == 'cuda':
+            torch.cuda.synchronize(dev)
     if a.threads:
         torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     fmt = torch.channels_last if a.bf16 else torch.contiguous_format
-    student = Student('resnet8x4').to(memory_format=fmt)
-    teacher = Student('resnet32x4').to(memory_format=fmt).eval()
+    student = Student('resnet8x4').to(dev, memory_format=fmt)
+    teacher = Student('resnet32x4').to(dev, memory_format=fmt).eval()
     for q in teacher.parameters():
         q.requires_grad_(False)
     opt = torch.optim.SGD(student.parameters(), lr=0.05, momentum=0.9,
@@ -117,9 +125,10 @@ def main():
     no_grad = torch.inference_mode if a.bf16 else torch.no_grad
 
     def autocast():
-        return torch.autocast('cpu', dtype=torch.bfloat16, enabled=a.bf16)
+        return torch.autocast(dev.type, dtype=torch.bfloat16, enabled=a.bf16)
 
     def train_step(x, xt, y, distil):
+        x, xt, y = x.to(dev), xt.to(dev), y.to(dev)
         if distil:
             with no_grad(), autocast():
                 et, _ = teacher(xt)
@@ -138,6 +147,8 @@ def main():
               'precision': 'bf16' if a.bf16 else 'fp32',
               'channels_last': a.bf16, 'batch_size': a.batch_size,
               'threads': torch.get_num_threads()}
+    if dev.type != 'cpu':
+        result['device'] = a.device
     if a.work == 'epoch':
         data = FashionMnist(a.data_dir, a.images)
         loader = torch.utils.data.DataLoader(data, batch_size=a.batch_size,
@@ -149,6 +160,7 @@ def main():
         for x, xt, y in loader:
             train_step(x, xt, y, distil=True)
             seen += len(y)
+        sync()
         result['images_per_s'] = round(seen / (time.time() - start), 2)
         result['peak_rss_mib'] = round(
             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -156,8 +168,8 @@ def main():
         return
 
     b = a.batch_size
-    x = torch.randn(b, 3, 32, 32).contiguous(memory_format=fmt)
-    y = torch.randint(0, 10, (b,))
+    x = torch.randn(b, 3, 32, 32).to(dev).contiguous(memory_format=fmt)
+    y = torch.randint(0, 10, (b,)).to(dev)
 
     def step():
         if a.work == 'student':
@@ -178,9 +190,11 @@ def main():
 
     for _ in range(a.warmup):
         step()
+    sync()
     start = time.time()
     for _ in range(a.steps):
         step()
+    sync()
     result['images_per_s'] = round(a.steps * b / (time.time() - start), 2)
     print(json.dumps(result))
 
