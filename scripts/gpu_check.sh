@@ -231,6 +231,13 @@ for prec in fp32 bf16; do
     row "one step cpu vs cuda, $prec" FAIL "a run failed: $(tail -2 "$RUNS"/step_*_"$prec".log | tr '\n' ' ' | cut -c1-300)"
   fi
 done
+# fp16 autocast with loss scaling exists on CUDA only: against the CPU's fp32.
+if one_step "step_cuda_fp16" --device=cuda --precision=fp16; then
+  res="$(compare_terms "step_cpu_fp32" "step_cuda_fp16" 3e-2)"
+  row "one step cpu fp32 vs cuda fp16" "${res%%|*}" "${res#*|}"
+else
+  row "one step cpu fp32 vs cuda fp16" FAIL "the run failed: $(tail -2 "$RUNS"/step_cuda_fp16.log | tr '\n' ' ' | cut -c1-300)"
+fi
 
 # Speed: two epochs of 8,192 images; images/s of the second (after cuDNN's
 # algorithm search and the allocator's warm-up).
