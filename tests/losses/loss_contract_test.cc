@@ -325,7 +325,9 @@ TEST(LossContractTest, EveryLossRunsOnTheDeviceItIsMovedTo) {
       EXPECT_TRUE(term.is_meta()) << name;
     }
     for (const at::Tensor& p : (*losses)->parameters()) {
-      if (p.grad().defined()) EXPECT_TRUE(p.grad().is_meta());
+      if (p.grad().defined()) {
+        EXPECT_TRUE(p.grad().is_meta());
+      }
     }
     if (in.student_logits.defined() && in.student_logits.grad().defined()) {
       EXPECT_TRUE(in.student_logits.grad().is_meta());

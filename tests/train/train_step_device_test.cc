@@ -77,7 +77,9 @@ TEST(TrainStepDeviceTest, EveryLossAndTeacherPolicyStepsOnTheRunsDevice) {
     }
     for (const torch::Tensor& p : (*run)->trainable->parameters()) {
       EXPECT_TRUE(p.is_meta());
-      if (p.grad().defined()) EXPECT_TRUE(p.grad().is_meta());
+      if (p.grad().defined()) {
+        EXPECT_TRUE(p.grad().is_meta());
+      }
     }
     for (const torch::Tensor& b : (*run)->trainable->buffers()) {
       EXPECT_TRUE(b.is_meta());
