@@ -118,6 +118,20 @@ PYEOF
 [[ $? -eq 2 && $(wc -l <"$TMP/bad.log") -eq 1 ]] &&
   grep -qF -- "--precision: unknown precision 'fp8'; valid: fp32, bf16" "$TMP/bad.log" ||
   { cat "$TMP/bad.log"; fail "evaluate --precision=fp8: not one line, exit 2"; }
+# fp16 needs CUDA; a CUDA device this libtorch cannot use is one line too.
+"$BIN/evaluate" --checkpoint="$TMP/straight/best.pt" --data_dir="$FMNIST" \
+  --precision=fp16 >"$TMP/fp16.log" 2>&1 && fail "evaluate --precision=fp16 on cpu succeeded"
+[[ $? -eq 2 && $(wc -l <"$TMP/fp16.log") -eq 1 ]] &&
+  grep -qF -- "--precision: precision fp16 needs a CUDA device (found cpu)" "$TMP/fp16.log" ||
+  { cat "$TMP/fp16.log"; fail "evaluate --precision=fp16: not one line, exit 2"; }
+if "$PY" -c 'import sys, torch; sys.exit(torch.cuda.is_available())'; then  # no CUDA
+  "$BIN/dump_embeddings" --checkpoint="$TMP/straight/best.pt" --data_dir="$FMNIST" \
+    --out_dir="$TMP/cuda_dump" --device=cuda:0 >"$TMP/cuda.log" 2>&1 &&
+    fail "dump_embeddings --device=cuda:0 without CUDA succeeded"
+  [[ $? -eq 2 && $(wc -l <"$TMP/cuda.log") -eq 1 ]] &&
+    grep -qF -- "--device: cuda:0: no CUDA device is available" "$TMP/cuda.log" ||
+    { cat "$TMP/cuda.log"; fail "dump_embeddings --device=cuda:0: not one line, exit 2"; }
+fi
 
 "$BIN/dump_embeddings" --checkpoint="$TMP/straight/best.pt" --data_dir="$FMNIST" \
   --classes=0,1,8 --subset=60 --perplexity=5 --tsne_iterations=300 \
