@@ -8,19 +8,9 @@
 # out/downstream/summary and exits 1 on a failure.
 set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-OUT="$ROOT/out/downstream"
-mkdir -p "$OUT"
+source "$ROOT/scripts/lib/checks.sh" || exit 1
+checks_begin downstream "$ROOT/out/downstream"
 FMNIST="${KD_FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}"
-passed=0 failed=0
-check() {  # check <name> <command...>
-  local name=$1; shift
-  if "$@" >"$OUT/$name.log" 2>&1; then
-    echo "ok: downstream $name"; passed=$((passed + 1))
-  else
-    echo "FAIL: downstream $name (log: out/downstream/$name.log)"
-    tail -20 "$OUT/$name.log"; failed=$((failed + 1))
-  fi
-}
 
 cd "$ROOT/tests/downstream" || exit 1
 check build bazel build //:train
@@ -33,6 +23,4 @@ check one_epoch_run bash -c "'$BIN' --mode=teacher --teacher=resnet8 \
   --eval_subset=40 --batch_size=32 --epochs=1 --lr_milestones=1 --threads=2 \
   --loss=ce --loss=embed_norm:scale=0.01 --out_dir='$OUT/run' &&
   grep -q embed_norm '$OUT/run/metrics.csv' '$OUT/run/metrics.jsonl'"
-echo "$passed $failed" >"$OUT/summary"
-echo "downstream: $passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+checks_end

@@ -16,34 +16,38 @@ bazel build //... || { echo "0 passed, 1 failed"; exit 1; }
 bazel test --nocache_test_results //...
 rc=$?
 
+# The steps outside `bazel test`: each writes "passed failed" to a summary
+# file; one that could not say counts as one failure.
+steps_passed=0 steps_failed=0
+run_step() {  # run_step <summary file> <command...>
+  local summary=$1 p=0 f=1
+  shift
+  rm -f "$summary"
+  "$@" || rc=1
+  [[ -r $summary ]] && read -r p f <"$summary"
+  steps_passed=$((steps_passed + p))
+  steps_failed=$((steps_failed + f))
+}
+
 # Coverage-guided fuzzing; findings are left under out/fuzz/<target>/.
-fuzz_passed=0 fuzz_failed=1
-bash scripts/fuzz.sh 30 || rc=1
-read -r fuzz_passed fuzz_failed <out/fuzz/summary
+run_step out/fuzz/summary bash scripts/fuzz.sh 30
 
 # A downstream workspace (tests/downstream) linking the trainer with a loss
 # plugin of its own: its build, --help and a one-epoch run.
-down_passed=0 down_failed=1
-bash scripts/downstream_test.sh || rc=1
-read -r down_passed down_failed <out/downstream/summary
+run_step out/downstream/summary bash scripts/downstream_test.sh
 
 # @libtorch with --repo_env=KD_LIBTORCH: a libtorch-zip layout made of
 # Debian's files, a stand-in libtorch_cuda.so, a wrong directory.
-layout_passed=0 layout_failed=1
-bash tests/tools/libtorch_layout_test.sh || rc=1
-read -r layout_passed layout_failed <out/libtorch_layout/summary
+run_step out/libtorch_layout/summary bash tests/tools/libtorch_layout_test.sh
 
 # The CMake build generated from the Bazel graph (scripts/gen_cmake.py):
 # covers every source, configures and builds against Debian's libtorch.
-cmake_passed=0 cmake_failed=1
-bash tests/tools/gen_cmake_test.sh || rc=1
-read -r cmake_passed cmake_failed <out/gen_cmake_test/summary
+run_step out/gen_cmake_test/summary bash tests/tools/gen_cmake_test.sh
 
 # Count test cases of this run's targets (bazel-testlogs keeps stale XML),
 # plus the fuzz targets and the checks of the scripts above.
 bazel query 'tests(//...) except attr(tags, "manual", //...)' 2>/dev/null |
   python3 tools/test_summary.py |
-  awk -v p="$((fuzz_passed + down_passed + layout_passed + cmake_passed))" \
-    -v f="$((fuzz_failed + down_failed + layout_failed + cmake_failed))" \
+  awk -v p="$steps_passed" -v f="$steps_failed" \
     '{ $1 += p; $3 += f; print }'
 exit $rc

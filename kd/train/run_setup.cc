@@ -58,7 +58,6 @@ absl::Status SetUpModel(TrainingRun& run) {
                       created.status());
   }
   run.model = *std::move(created);
-  run.model.To(run.device);
   run.model.precision = *ParsePrecision(c.precision);  // validated
   if (c.channels_last) run.model.UseChannelsLast();
   return absl::OkStatus();
@@ -124,7 +123,6 @@ absl::Status SetUpLosses(TrainingRun& run) {
   KD_RETURN_IF_ERROR(
       WithPrefix("--loss: ", run.losses->CheckInputs(available, lacking)));
   run.loss_reads = run.losses->reads();
-  run.losses->to(run.device);
   return absl::OkStatus();
 }
 
@@ -241,6 +239,7 @@ absl::StatusOr<std::unique_ptr<TrainingRun>> SetUpRun(
     KD_RETURN_IF_ERROR(SetUpTeacher(*run));
   }
   KD_RETURN_IF_ERROR(SetUpLosses(*run));
+  run->To(run->device);
   SetUpOptimizer(*run);
   if (*ParsePrecision(config.precision) == Precision::kFp16) {
     run->loss_scaler = std::make_unique<LossScaler>();

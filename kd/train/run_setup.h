@@ -71,8 +71,8 @@ struct TrainingRun {
   // Sets the optimiser's learning rate (the schedule's value for a step).
   void SetLr(double lr);
   // Moves the trained network, the teacher side and the losses (with all
-  // their state) to `device`, which the step then copies batches to.
-  // SetUpRun already placed them on config.device; tests move a run to the
+  // their state) to `target`, which the step then copies batches to.
+  // SetUpRun moves them to config.device with it; tests move a run to the
   // checked meta device to find tensors left behind.
   void To(const torch::Device& target);
 };

@@ -40,7 +40,6 @@ absl::StatusOr<std::unique_ptr<TeacherSide>> TeacherSide::Create(
   absl::StatusOr<LoadedTeacher> loaded = LoadTeacher(spec);
   if (!loaded.ok()) return WithPrefix("--teacher: ", loaded.status());
   std::unique_ptr<TeacherSide> side(new TeacherSide());
-  side->device_ = device;
   side->head_epochs_ = config.teacher_head_epochs;
   side->teacher_ = std::move(loaded->teacher);
   side->head_ = loaded->head;
@@ -69,10 +68,9 @@ absl::StatusOr<std::unique_ptr<TeacherSide>> TeacherSide::Create(
         "--teacher_head_checkpoint, or --teacher_head_epochs > 0 to train "
         "it first");
   }
-  side->teacher_->To(device);
+  side->To(device);
   side->teacher_->SetCompute(*ParsePrecision(config.precision),  // validated
                              config.channels_last);
-  side->head_->to(device);
   for (auto& p : side->head_->parameters()) {
     p.set_requires_grad(side->policy_ != HeadPolicy::kFrozen);
   }

@@ -12,20 +12,10 @@
 # out/gen_cmake_test/summary and exits 1 on a failure.
 set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-OUT="$ROOT/out/gen_cmake_test"
-rm -rf "$OUT"
-mkdir -p "$OUT"
+source "$ROOT/scripts/lib/checks.sh" || exit 1
+rm -rf "$ROOT/out/gen_cmake_test"
+checks_begin gen_cmake "$ROOT/out/gen_cmake_test"
 cd "$ROOT" || exit 1
-passed=0 failed=0
-check() {  # check <name> <command...>: the command's output goes to its log
-  local name=$1; shift
-  if "$@" >"$OUT/$name.log" 2>&1; then
-    echo "ok: gen_cmake $name"; passed=$((passed + 1))
-  else
-    echo "FAIL: gen_cmake $name (log: out/gen_cmake_test/$name.log)"
-    tail -20 "$OUT/$name.log"; failed=$((failed + 1))
-  fi
-}
 TARGETS=(//tools:train //tools:evaluate //tools:dump_embeddings
   //tools:build_teacher_cache //tools:eval_loss //tools:plot_metrics
   //tests/tools:libtorch_smoke)
@@ -78,6 +68,4 @@ configure_build_run() {
 }
 check configure_build_run configure_build_run
 
-echo "$passed $failed" >"$OUT/summary"
-echo "gen_cmake: $passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+checks_end

@@ -16,21 +16,10 @@
 # "passed failed" to out/libtorch_layout/summary and exits 1 on a failure.
 set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-OUT="$ROOT/out/libtorch_layout"
-rm -rf "$OUT"
-mkdir -p "$OUT"
+source "$ROOT/scripts/lib/checks.sh" || exit 1
+rm -rf "$ROOT/out/libtorch_layout"
+checks_begin libtorch_layout "$ROOT/out/libtorch_layout"
 cd "$ROOT" || exit 1
-passed=0 failed=0
-check() {  # check <name> <command...>: the command's output goes to its log
-  local name=$1; shift
-  if "$@" >"$OUT/$name.log" 2>&1; then
-    echo "ok: libtorch_layout $name"; passed=$((passed + 1))
-  else
-    echo "FAIL: libtorch_layout $name (log: out/libtorch_layout/$name.log)"
-    tail -20 "$OUT/$name.log" "$OUT/$name"*.txt 2>/dev/null
-    failed=$((failed + 1))
-  fi
-}
 
 # 1. Every target links libtorch through @libtorch//:torch.
 check no_sys_torch_refs bash -c \
@@ -111,6 +100,4 @@ check fake_cuda_layout fake_cuda_layout
 
 # The second server is not needed any more: give its memory back.
 "${BAZEL[@]}" shutdown 2>/dev/null
-echo "$passed $failed" >"$OUT/summary"
-echo "libtorch_layout: $passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+checks_end

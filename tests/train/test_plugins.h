@@ -11,10 +11,19 @@
 #ifndef KD_TESTS_TRAIN_TEST_PLUGINS_H_
 #define KD_TESTS_TRAIN_TEST_PLUGINS_H_
 
+#include <string>
+
+#include "kd/train/run_config.h"
+
 namespace kd {
 namespace testing {
 // Referenced by tests so the linker keeps the plugin library.
 int TestPluginsLinked();
+
+// A small seeded teacher-mode run on these plugins (test_blobs:size=96,
+// test_tiny_cnn at input 8, ce, 4 epochs of batch 16, one thread, no
+// progress bar) writing to `out_dir`; tests change what they vary.
+RunConfig TinyTeacherRunConfig(const std::string& out_dir);
 }  // namespace testing
 }  // namespace kd
 

@@ -19,25 +19,17 @@ namespace {
 
 using ::kd::testing::FreshTestTempPath;
 
+// One epoch of test_blobs:size=64 from a wider teacher, batches built on
+// the caller's thread.
 RunConfig Config(const std::string& out_dir) {
-  RunConfig c;
-  c.mode = TrainMode::kTeacher;
+  RunConfig c = testing::TinyTeacherRunConfig(out_dir);
   c.dataset = "test_blobs:size=64";
-  c.eval_subset = 0;
-  c.input_size = 8;
   c.teacher = "test_tiny_cnn:width=6";
   c.student = "test_tiny_cnn";
-  c.teacher_embed_dim = 8;
-  c.embed_dim = 8;
-  c.loss = {"ce"};
   c.epochs = 1;
-  c.batch_size = 16;
-  c.lr = 0.05;
+  c.lr_milestones = RunConfig().lr_milestones;
   c.seed = 3;
-  c.threads = 1;
   c.loader_workers = 0;
-  c.out_dir = out_dir;
-  c.progress = false;
   return c;
 }
 

@@ -27,25 +27,7 @@ using ::kd::testing::FreshTestTempPath;
 using ::testing::HasSubstr;
 
 RunConfig TeacherConfig(const std::string& out_dir) {
-  RunConfig c;
-  c.mode = TrainMode::kTeacher;
-  c.dataset = "test_blobs:size=96";
-  c.eval_subset = 0;
-  c.input_size = 8;
-  c.teacher = "test_tiny_cnn";
-  c.teacher_embed_dim = 8;
-  c.embed_dim = 8;
-  c.loss = {"ce"};
-  c.epochs = 4;
-  c.batch_size = 16;
-  c.lr = 0.05;
-  c.lr_milestones = {3};
-  c.seed = 7;
-  c.threads = 1;
-  c.loader_workers = 2;
-  c.out_dir = out_dir;
-  c.progress = false;
-  return c;
+  return testing::TinyTeacherRunConfig(out_dir);
 }
 
 RunResult MustRun(const RunConfig& config) {
