@@ -9,11 +9,22 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/setup.sh || exit 1
+# Each phase's wall time, printed as it ends ("time: <phase> <s> s"), so a
+# slow CI run shows where its minutes went.
+timed() {  # timed <phase> <command...>
+  local phase=$1 start=$SECONDS status
+  shift
+  "$@"
+  status=$?
+  echo "time: $phase $((SECONDS - start)) s"
+  return $status
+}
 
-bazel build //... || { echo "0 passed, 1 failed"; exit 1; }
+timed setup bash scripts/setup.sh || exit 1
+
+timed build bazel build //... || { echo "0 passed, 1 failed"; exit 1; }
 # --nocache_test_results: CI must run every test, not replay cached results.
-bazel test --nocache_test_results //...
+timed test bazel test --nocache_test_results //...
 rc=$?
 
 # The steps outside `bazel test`: each writes "passed failed" to a summary
@@ -23,7 +34,7 @@ run_step() {  # run_step <summary file> <command...>
   local summary=$1 p=0 f=1
   shift
   rm -f "$summary"
-  "$@" || rc=1
+  timed "$(basename "$(dirname "$summary")")" "$@" || rc=1
   [[ -r $summary ]] && read -r p f <"$summary"
   steps_passed=$((steps_passed + p))
   steps_failed=$((steps_failed + f))
